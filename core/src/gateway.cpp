@@ -1,1 +1,190 @@
-// placeholder
+#include "gateway.hpp"
+
+#include "clock.hpp"
+#include "log.hpp"
+#include "options.hpp"
+
+namespace forwarder::core {
+
+namespace {
+constexpr const char* kComponent = "core";
+}
+
+Gateway::Gateway(Config config, std::string plugin_dir)
+    : config_(std::move(config)), plugin_dir_(std::move(plugin_dir))
+{
+}
+
+Gateway::~Gateway() { stop(); }
+
+std::shared_ptr<LoadedPlugin> Gateway::load(const PluginSpec& spec, bool radio)
+{
+    std::shared_ptr<LoadedPlugin> plugin;
+    try {
+        plugin = load_plugin(plugin_dir_, spec.plugin);
+    } catch (const LoadError& e) {
+        throw ConfigError(located(config_.file, spec.node, spec.path, e.what()));
+    }
+    const uint32_t kind = plugin->descriptor->kind;
+    const bool ok = radio ? kind == FWD_KIND_RADIO
+                          : (kind == FWD_KIND_TRANSPORT || kind == FWD_KIND_BOOTSTRAP);
+    if (!ok) {
+        throw ConfigError(located(config_.file, spec.node, spec.path,
+                                  plugin->path + ": is a " + plugin_kind_name(kind) +
+                                      " plugin; `" + (radio ? "radios" : "transports") +
+                                      ":` needs a " +
+                                      (radio ? "radio" : "transport or bootstrap") + " plugin"));
+    }
+    return plugin;
+}
+
+void Gateway::check()
+{
+    for (const auto* list : {&config_.radios, &config_.transports}) {
+        const bool radio = list == &config_.radios;
+        for (const auto& spec : *list) {
+            auto plugin = load(spec, radio);
+            const auto& d = *plugin->descriptor;
+            validate_options(d.options, spec.options, config_.file, spec.node, spec.path);
+            if (d.check != nullptr) {
+                char err[512] = {0};
+                if (d.check(options_yaml(spec.options).c_str(), err, sizeof err) != FWD_OK) {
+                    throw ConfigError(locate_plugin_error(err[0] ? err : "invalid options",
+                                                          config_.file, spec.node, spec.options,
+                                                          spec.path));
+                }
+            }
+        }
+    }
+}
+
+void Gateway::create()
+{
+    uint64_t eui = config_.gateway_eui;
+    if (config_.gateway_eui_text == "auto") {
+        eui = eui_from_mac();
+        config_.gateway_eui = eui;
+    }
+    log_info(kComponent, "gateway EUI " + format_eui(eui) + ", plugins from " + plugin_dir_);
+    // Load everything first: a bad plugin anywhere is reported before any instance exists.
+    std::vector<std::shared_ptr<LoadedPlugin>> radio_plugins, transport_plugins;
+    for (const auto& spec : config_.radios) {
+        radio_plugins.push_back(load(spec, true));
+    }
+    for (const auto& spec : config_.transports) {
+        transport_plugins.push_back(load(spec, false));
+    }
+    for (size_t i = 0; i < config_.radios.size(); ++i) {
+        auto inst = std::make_unique<PluginInstance>(radio_plugins[i], config_.radios[i],
+                                                     config_.file, static_cast<int32_t>(i), eui,
+                                                     bus_, stats_);
+        inst->create();
+        radios_.push_back(std::move(inst));
+    }
+    for (size_t i = 0; i < config_.transports.size(); ++i) {
+        auto inst = std::make_unique<PluginInstance>(transport_plugins[i], config_.transports[i],
+                                                     config_.file, -1, eui, bus_, stats_);
+        inst->create();
+        transports_.push_back(std::move(inst));
+    }
+    std::vector<TxRadio*> tx_radios;
+    for (auto& r : radios_) {
+        tx_radios.push_back(r.get());
+    }
+    scheduler_ = std::make_unique<Scheduler>(bus_, stats_, config_.scheduler, tx_radios);
+}
+
+void Gateway::start()
+{
+    started_at_us_ = monotonic_us();
+    try {
+        scheduler_->start();
+        for (auto& t : transports_) {
+            t->start();
+            log_info(kComponent, "started transport " + t->name() + " (" +
+                                     t->descriptor().name + " " + t->descriptor().version + ")");
+        }
+        for (auto& r : radios_) {
+            r->start();
+            log_info(kComponent, "started radio " + r->name() + " (" + r->descriptor().name +
+                                     " " + r->descriptor().version + ")");
+        }
+    } catch (...) {
+        stop();
+        throw;
+    }
+    {
+        std::lock_guard lock(stats_mutex_);
+        stopping_ = false;
+    }
+    stats_thread_ = std::thread([this] { stats_loop(); });
+}
+
+void Gateway::stop()
+{
+    {
+        std::lock_guard lock(stats_mutex_);
+        stopping_ = true;
+    }
+    stats_cv_.notify_all();
+    if (stats_thread_.joinable()) {
+        stats_thread_.join();
+    }
+    for (auto& t : transports_) {
+        t->stop();
+    }
+    if (scheduler_) {
+        scheduler_->stop();
+    }
+    for (auto& r : radios_) {
+        r->stop();
+    }
+}
+
+std::string Gateway::stats_line() const
+{
+    return "uplinks " + std::to_string(stats_.get("core.uplinks_received")) + ", tx requests " +
+           std::to_string(stats_.get("scheduler.tx_requests")) + " (ok " +
+           std::to_string(stats_.get("scheduler.tx_ok")) + ", rejected " +
+           std::to_string(stats_.get("scheduler.tx_rejected")) + "), bus drops " +
+           std::to_string(bus_.dropped());
+}
+
+void Gateway::publish_stats()
+{
+    forwarder::v1::GatewayStats s;
+    const uint64_t now = monotonic_us();
+    s.set_monotonic_us(now);
+    s.set_uptime_s((now - started_at_us_) / 1000000u);
+    s.set_uplinks_received(static_cast<uint64_t>(stats_.get("core.uplinks_received")));
+    s.set_tx_requests(static_cast<uint64_t>(stats_.get("scheduler.tx_requests")));
+    s.set_tx_ok(static_cast<uint64_t>(stats_.get("scheduler.tx_ok")));
+    s.set_tx_rejected(static_cast<uint64_t>(stats_.get("scheduler.tx_rejected")));
+    s.set_bus_dropped(bus_.dropped());
+    for (const auto& [name, value] : stats_.snapshot()) {
+        auto* c = s.add_counters();
+        c->set_name(name);
+        c->set_value(value);
+    }
+    bus_.publish(FWD_TOPIC_GATEWAY_STATS, s.SerializeAsString());
+    log_info(kComponent, "stats: " + stats_line());
+}
+
+void Gateway::stats_loop()
+{
+    if (config_.stats_interval_s == 0) {
+        return;
+    }
+    std::unique_lock lock(stats_mutex_);
+    while (!stopping_) {
+        if (stats_cv_.wait_for(lock, std::chrono::seconds(config_.stats_interval_s),
+                               [&] { return stopping_; })) {
+            break;
+        }
+        lock.unlock();
+        publish_stats();
+        lock.lock();
+    }
+}
+
+} // namespace forwarder::core

@@ -1,1 +1,226 @@
-int main() { return 0; }
+// forwarder — command line and daemon life cycle.
+#include "clock.hpp"
+#include "config.hpp"
+#include "gateway.hpp"
+#include "log.hpp"
+#include "options.hpp"
+#include "plugin_loader.hpp"
+
+#include <csignal>
+#include <cstdio>
+#include <cstring>
+#include <ctime>
+#include <string>
+
+using namespace forwarder::core;
+
+namespace {
+
+constexpr const char* kUsage = R"(Usage: forwarder [OPTIONS]
+
+LoRaWAN gateway packet forwarder: radio-driver plugins -> event bus -> transport plugins.
+
+Options:
+  -c, --config FILE        run with the configuration FILE (forwarder.yaml)
+      --check-config FILE  validate FILE and every plugin's options, then exit;
+                           opens no hardware and no network
+      --describe PLUGIN    print a plugin's kind, version and options, then exit
+      --plugin-dir DIR     load plugins from DIR (default: <bindir>/../lib/forwarder/plugins)
+      --log-level LEVEL    trace, debug, info, warn or error (overrides the config)
+      --version            print the version and exit
+  -h, --help               print this help and exit
+
+Exit status: 0 on success and on SIGTERM/SIGINT, 1 on a configuration or plugin
+error, 2 on a usage error.
+)";
+
+struct Args {
+    std::string config;
+    std::string check_config;
+    std::string describe;
+    std::string plugin_dir;
+    std::string log_level;
+    bool version = false;
+    bool help = false;
+};
+
+int usage_error(const std::string& message)
+{
+    std::fprintf(stderr, "forwarder: %s\nTry 'forwarder --help'.\n", message.c_str());
+    return 2;
+}
+
+// Returns -1 when parsing succeeded, else the exit code.
+int parse_args(int argc, char** argv, Args& args)
+{
+    for (int i = 1; i < argc; ++i) {
+        std::string a = argv[i];
+        std::string value;
+        bool has_inline = false;
+        if (a.rfind("--", 0) == 0) {
+            if (auto eq = a.find('='); eq != std::string::npos) {
+                value = a.substr(eq + 1);
+                a = a.substr(0, eq);
+                has_inline = true;
+            }
+        }
+        auto take = [&](std::string& out) -> bool {
+            if (has_inline) {
+                out = value;
+                return true;
+            }
+            if (i + 1 >= argc) {
+                return false;
+            }
+            out = argv[++i];
+            return true;
+        };
+        bool ok = true;
+        if (a == "-c" || a == "--config") {
+            ok = take(args.config);
+        } else if (a == "--check-config") {
+            ok = take(args.check_config);
+        } else if (a == "--describe") {
+            ok = take(args.describe);
+        } else if (a == "--plugin-dir") {
+            ok = take(args.plugin_dir);
+        } else if (a == "--log-level") {
+            ok = take(args.log_level);
+        } else if (a == "--version") {
+            args.version = true;
+        } else if (a == "-h" || a == "--help") {
+            args.help = true;
+        } else {
+            return usage_error("unknown option '" + a + "'");
+        }
+        if (!ok) {
+            return usage_error("option '" + a + "' needs a value");
+        }
+    }
+    return -1;
+}
+
+std::string plugin_dir_for(const Args& args, const Config* config)
+{
+    if (!args.plugin_dir.empty()) {
+        return args.plugin_dir;
+    }
+    if (config != nullptr && !config->plugin_dir.empty()) {
+        return config->plugin_dir;
+    }
+    return default_plugin_dir();
+}
+
+int describe(const Args& args)
+{
+    try {
+        auto plugin = load_plugin(plugin_dir_for(args, nullptr), args.describe);
+        std::fputs(describe_plugin(*plugin->descriptor, plugin->path).c_str(), stdout);
+        return 0;
+    } catch (const LoadError& e) {
+        std::fprintf(stderr, "error: %s\n", e.what());
+        return 1;
+    }
+}
+
+int check_config(const Args& args)
+{
+    try {
+        Config config = load_config(args.check_config);
+        Gateway gateway(config, plugin_dir_for(args, &config));
+        gateway.check();
+        std::printf("%s: OK (%zu radio%s, %zu transport%s)\n", args.check_config.c_str(),
+                    config.radios.size(), config.radios.size() == 1 ? "" : "s",
+                    config.transports.size(), config.transports.size() == 1 ? "" : "s");
+        return 0;
+    } catch (const std::exception& e) {
+        std::fprintf(stderr, "error: %s\n", e.what());
+        return 1;
+    }
+}
+
+int run(const Args& args)
+{
+    // Block the stop signals in every thread (threads inherit the mask); main waits for them.
+    sigset_t stop_signals;
+    sigemptyset(&stop_signals);
+    sigaddset(&stop_signals, SIGTERM);
+    sigaddset(&stop_signals, SIGINT);
+    pthread_sigmask(SIG_BLOCK, &stop_signals, nullptr);
+    std::signal(SIGPIPE, SIG_IGN);
+
+    Config config;
+    try {
+        config = load_config(args.config);
+    } catch (const std::exception& e) {
+        log_error("core", e.what());
+        return 1;
+    }
+    if (args.log_level.empty() && config.log_level_set) {
+        Log::set_level(config.log_level);
+    }
+    if (!config.log_file.empty()) {
+        std::string error;
+        if (!Log::set_file(config.log_file, error)) {
+            log_error("core", config.file + ": gateway.log.file: " + error);
+            return 1;
+        }
+    }
+    log_info("core", std::string("forwarder ") + FORWARDER_VERSION + " starting with " +
+                         config.file);
+    Gateway gateway(config, plugin_dir_for(args, &config));
+    try {
+        gateway.create();
+        gateway.start();
+    } catch (const std::exception& e) {
+        log_error("core", e.what());
+        return 1;
+    }
+    log_info("core", "running");
+    int sig = 0;
+    sigwait(&stop_signals, &sig);
+    log_info("core", std::string("received ") + (sig == SIGINT ? "SIGINT" : "SIGTERM") +
+                         ", stopping");
+    const uint64_t t0 = monotonic_us();
+    gateway.stop();
+    log_info("core", "stopped in " + std::to_string((monotonic_us() - t0) / 1000) + " ms; " +
+                         gateway.stats_line());
+    Log::close_file();
+    return 0;
+}
+
+} // namespace
+
+int main(int argc, char** argv)
+{
+    Args args;
+    if (int rc = parse_args(argc, argv, args); rc >= 0) {
+        return rc;
+    }
+    if (args.help) {
+        std::fputs(kUsage, stdout);
+        return 0;
+    }
+    if (args.version) {
+        std::printf("forwarder %s (plugin ABI %u)\n", FORWARDER_VERSION, FWD_ABI_VERSION_CURRENT);
+        return 0;
+    }
+    if (!args.log_level.empty()) {
+        LogLevel level{};
+        if (!parse_log_level(args.log_level, level)) {
+            return usage_error("--log-level: expected trace, debug, info, warn or error, got '" +
+                               args.log_level + "'");
+        }
+        Log::set_level(level);
+    }
+    if (!args.describe.empty()) {
+        return describe(args);
+    }
+    if (!args.check_config.empty()) {
+        return check_config(args);
+    }
+    if (args.config.empty()) {
+        return usage_error("no configuration: use --config FILE (or --check-config FILE)");
+    }
+    return run(args);
+}

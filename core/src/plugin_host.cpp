@@ -1,1 +1,189 @@
-// placeholder
+#include "plugin_host.hpp"
+
+#include "clock.hpp"
+#include "log.hpp"
+#include "options.hpp"
+
+namespace forwarder::core {
+
+namespace {
+
+constexpr size_t kErrorSize = 512;
+
+int api_publish(fwd_host* host, uint32_t topic, const void* data, size_t len)
+{
+    return host->instance->publish(topic, data, len);
+}
+
+void api_log(fwd_host* host, int level, const char* message)
+{
+    host->instance->log(level, message);
+}
+
+uint64_t api_monotonic_us(fwd_host*) { return monotonic_us(); }
+
+void api_stat_add(fwd_host* host, const char* name, int64_t delta)
+{
+    host->instance->counter(name).fetch_add(delta, std::memory_order_relaxed);
+}
+
+void api_stat_set(fwd_host* host, const char* name, int64_t value)
+{
+    host->instance->counter(name).store(value, std::memory_order_relaxed);
+}
+
+const fwd_host_api_v1 kHostApi{sizeof(fwd_host_api_v1), api_publish,  api_log,
+                               api_monotonic_us,        api_stat_add, api_stat_set};
+
+// Which topics each kind may publish: radios produce uplinks, transports requests and
+// channel plans; results and statistics come only from the core.
+bool may_publish(uint32_t kind, uint32_t topic)
+{
+    switch (kind) {
+    case FWD_KIND_RADIO:
+        return topic == FWD_TOPIC_UPLINK;
+    case FWD_KIND_TRANSPORT:
+        return topic == FWD_TOPIC_TX_REQUEST || topic == FWD_TOPIC_RADIO_CONFIG;
+    default:
+        return false;
+    }
+}
+
+} // namespace
+
+const fwd_host_api_v1& host_api() { return kHostApi; }
+
+PluginInstance::PluginInstance(std::shared_ptr<LoadedPlugin> plugin, PluginSpec spec,
+                               std::string config_file, int32_t radio_index,
+                               uint64_t gateway_eui, EventBus& bus, Stats& stats)
+    : plugin_(std::move(plugin)), spec_(std::move(spec)), config_file_(std::move(config_file)),
+      radio_index_(radio_index), gateway_eui_(gateway_eui), bus_(bus), stats_(stats)
+{
+    published_uplinks_ = &stats_.counter("core.uplinks_received");
+}
+
+PluginInstance::~PluginInstance()
+{
+    stop();
+    if (self_ != nullptr) {
+        descriptor().destroy(self_);
+        self_ = nullptr;
+    }
+}
+
+void PluginInstance::create()
+{
+    const auto& d = descriptor();
+    validate_options(d.options, spec_.options, config_file_, spec_.node, spec_.path);
+    const std::string yaml = options_yaml(spec_.options);
+    fwd_create_info_v1 info{sizeof(fwd_create_info_v1), spec_.name.c_str(), radio_index_,
+                            gateway_eui_, config_file_.c_str()};
+    char err[kErrorSize] = {0};
+    self_ = d.create(&host_, &kHostApi, &info, yaml.c_str(), err, sizeof err);
+    if (self_ == nullptr) {
+        throw ConfigError(locate_plugin_error(err[0] ? err : "create failed (no reason given)",
+                                              config_file_, spec_.node, spec_.options,
+                                              spec_.path));
+    }
+    if (d.subscriptions != 0) {
+        inbox_ = bus_.subscribe(spec_.name, d.subscriptions, spec_.queue_size);
+    }
+}
+
+void PluginInstance::start()
+{
+    char err[kErrorSize] = {0};
+    if (descriptor().start(self_, err, sizeof err) != FWD_OK) {
+        throw ConfigError(locate_plugin_error(err[0] ? err : "start failed (no reason given)",
+                                              config_file_, spec_.node, spec_.options,
+                                              spec_.path));
+    }
+    started_ = true;
+    if (inbox_) {
+        delivering_ = true;
+        deliver_thread_ = std::thread([this] { deliver_loop(); });
+    }
+}
+
+void PluginInstance::stop()
+{
+    if (!started_) {
+        return;
+    }
+    started_ = false;
+    if (deliver_thread_.joinable()) {
+        delivering_ = false;
+        inbox_->close(); // the loop delivers what is queued, then ends
+        deliver_thread_.join();
+    }
+    descriptor().stop(self_);
+}
+
+void PluginInstance::deliver_loop()
+{
+    std::vector<Event> batch;
+    const auto deliver = descriptor().deliver;
+    const auto& counter_name = spec_.name;
+    std::atomic<int64_t>& delivered = stats_.counter(counter_name + ".delivered");
+    while (inbox_->pop_all(batch, std::chrono::milliseconds(200))) {
+        for (const auto& e : batch) {
+            deliver(self_, e.topic, e.bytes->data(), e.bytes->size());
+        }
+        delivered.fetch_add(static_cast<int64_t>(batch.size()), std::memory_order_relaxed);
+    }
+}
+
+uint32_t PluginInstance::lead_time_us() const { return descriptor().lead_time_us(self_); }
+
+bool PluginInstance::counter_now(uint32_t& count_us)
+{
+    return descriptor().counter_now(self_, &count_us) == FWD_OK;
+}
+
+bool PluginInstance::transmit(const std::string& tx_request, uint32_t count_us,
+                              std::string& error)
+{
+    char err[kErrorSize] = {0};
+    if (descriptor().transmit(self_, tx_request.data(), tx_request.size(), count_us, err,
+                              sizeof err) != FWD_OK) {
+        error = err[0] ? err : "transmit failed (no reason given)";
+        return false;
+    }
+    return true;
+}
+
+int PluginInstance::publish(uint32_t topic, const void* data, size_t len)
+{
+    if (topic == 0 || topic >= FWD_TOPIC_COUNT_ || !may_publish(descriptor().kind, topic)) {
+        counter("rejected_publish").fetch_add(1, std::memory_order_relaxed);
+        return FWD_ERROR;
+    }
+    if (topic == FWD_TOPIC_UPLINK) {
+        published_uplinks_->fetch_add(1, std::memory_order_relaxed);
+    }
+    bus_.publish(topic, std::string(static_cast<const char*>(data), len), inbox_.get(),
+                 &spec_.name);
+    return FWD_OK;
+}
+
+void PluginInstance::log(int level, const char* message)
+{
+    const int clamped = level < FWD_LOG_TRACE ? FWD_LOG_TRACE
+                        : level > FWD_LOG_ERROR ? FWD_LOG_ERROR
+                                                : level;
+    Log::write(static_cast<LogLevel>(clamped), spec_.name, message ? message : "");
+}
+
+std::atomic<int64_t>& PluginInstance::counter(const char* name)
+{
+    std::lock_guard lock(counters_mutex_);
+    auto it = counters_.find(name);
+    if (it != counters_.end()) {
+        return *it->second;
+    }
+    auto& c = stats_.counter(spec_.name + "." + name);
+    counters_.emplace(name, &c);
+    return c;
+}
+
+} // namespace forwarder::core

@@ -1,0 +1,57 @@
+#pragma once
+// The running forwarder: plugins loaded and created from a Config, wired through the bus
+// and the scheduler, started and stopped in order.
+#include "bus.hpp"
+#include "config.hpp"
+#include "plugin_host.hpp"
+#include "scheduler.hpp"
+#include "stats.hpp"
+
+#include <condition_variable>
+#include <memory>
+#include <thread>
+#include <vector>
+
+namespace forwarder::core {
+
+class Gateway {
+public:
+    Gateway(Config config, std::string plugin_dir);
+    ~Gateway();
+
+    // Loads every plugin and checks its options (plugins' own `check` included) without
+    // creating anything: what --check-config does. Throws ConfigError / LoadError.
+    void check();
+    // Loads and creates every instance; any failure throws and nothing is started.
+    void create();
+    // Starts scheduler, transports, then radios. On failure, stops what started and throws.
+    void start();
+    // Stops transports (delivering what is queued), the scheduler (cancelling what is
+    // queued), then radios.
+    void stop();
+
+    EventBus& bus() { return bus_; }
+    Stats& stats() { return stats_; }
+    const Config& config() const { return config_; }
+    std::string stats_line() const;
+
+private:
+    std::shared_ptr<LoadedPlugin> load(const PluginSpec& spec, bool radio);
+    void stats_loop();
+    void publish_stats();
+
+    Config config_;
+    std::string plugin_dir_;
+    EventBus bus_;
+    Stats stats_;
+    std::vector<std::unique_ptr<PluginInstance>> radios_;
+    std::vector<std::unique_ptr<PluginInstance>> transports_;
+    std::unique_ptr<Scheduler> scheduler_;
+    std::thread stats_thread_;
+    std::mutex stats_mutex_;
+    std::condition_variable stats_cv_;
+    bool stopping_ = false;
+    uint64_t started_at_us_ = 0;
+};
+
+} // namespace forwarder::core

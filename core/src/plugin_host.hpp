@@ -1,0 +1,76 @@
+#pragma once
+// One plugin instance and the host services it sees: publishing onto the bus, logging,
+// the clock and counters, plus its own delivery thread for subscribed topics.
+#include "bus.hpp"
+#include "config.hpp"
+#include "plugin_loader.hpp"
+#include "scheduler.hpp"
+#include "stats.hpp"
+
+#include <atomic>
+#include <memory>
+#include <string>
+#include <thread>
+#include <unordered_map>
+
+namespace forwarder::core {
+class PluginInstance;
+}
+
+struct fwd_host {
+    forwarder::core::PluginInstance* instance;
+};
+
+namespace forwarder::core {
+
+class PluginInstance : public TxRadio {
+public:
+    PluginInstance(std::shared_ptr<LoadedPlugin> plugin, PluginSpec spec, std::string config_file,
+                   int32_t radio_index, uint64_t gateway_eui, EventBus& bus, Stats& stats);
+    ~PluginInstance() override;
+
+    PluginInstance(const PluginInstance&) = delete;
+    PluginInstance& operator=(const PluginInstance&) = delete;
+
+    // Throws ConfigError, located at the option the plugin names when it can be.
+    void create();
+    void start();
+    void stop();
+
+    const std::string& name() const { return spec_.name; }
+    const fwd_plugin_v1& descriptor() const { return *plugin_->descriptor; }
+
+    // TxRadio (radio plugins only).
+    uint32_t lead_time_us() const override;
+    bool counter_now(uint32_t& count_us) override;
+    bool transmit(const std::string& tx_request, uint32_t count_us, std::string& error) override;
+
+    // Host services, called through the C table.
+    int publish(uint32_t topic, const void* data, size_t len);
+    void log(int level, const char* message);
+    std::atomic<int64_t>& counter(const char* name);
+
+private:
+    void deliver_loop();
+
+    std::shared_ptr<LoadedPlugin> plugin_;
+    PluginSpec spec_;
+    std::string config_file_;
+    int32_t radio_index_;
+    uint64_t gateway_eui_;
+    EventBus& bus_;
+    Stats& stats_;
+    fwd_host host_{this};
+    void* self_ = nullptr;
+    bool started_ = false;
+    std::shared_ptr<Subscription> inbox_;
+    std::thread deliver_thread_;
+    std::atomic<bool> delivering_{false};
+    std::atomic<int64_t>* published_uplinks_ = nullptr;
+    std::mutex counters_mutex_;
+    std::unordered_map<std::string, std::atomic<int64_t>*> counters_;
+};
+
+const fwd_host_api_v1& host_api();
+
+} // namespace forwarder::core
