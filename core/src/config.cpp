@@ -166,7 +166,7 @@ std::vector<PluginSpec> read_plugins(const Reader& r, const YAML::Node& list,
         r.only_keys(entry, path, {name_key, "name", "options", "queue_size"});
         PluginSpec spec;
         spec.path = path;
-        spec.node = entry;
+        spec.node.reset(entry);
         const YAML::Node plugin = entry[name_key];
         if (!plugin.IsDefined()) {
             r.fail(entry, path, std::string("missing `") + name_key + ":`");
@@ -185,7 +185,9 @@ std::vector<PluginSpec> read_plugins(const Reader& r, const YAML::Node& list,
         } else {
             spec.name = section == "radios" ? "radio" + std::to_string(i) : spec.plugin;
         }
-        spec.options = entry["options"];
+        if (const YAML::Node options = entry["options"]; options.IsDefined()) {
+            spec.options.reset(options);
+        }
         if (spec.options.IsDefined() && !spec.options.IsNull() && !spec.options.IsMap()) {
             r.fail(spec.options, path + ".options", "expected a mapping of options");
         }

@@ -90,7 +90,7 @@ void validate_options(const fwd_option* table, const YAML::Node& options, const 
     }
     for (const fwd_option* o = table; o != nullptr && o->name != nullptr; ++o) {
         if (o->required != 0 && !(options.IsDefined() && options.IsMap() && options[o->name])) {
-            throw ConfigError(located(file, options.IsDefined() ? options : entry, opath,
+            throw ConfigError(located(file, options.IsMap() ? options : entry, opath,
                                       std::string("missing required option `") + o->name + "`"));
         }
     }

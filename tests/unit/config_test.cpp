@@ -103,7 +103,7 @@ TEST_F(ConfigTest, ErrorsNameFileLineColumnAndKeyPath)
         {"gateway:\n  eui: 12zz\nradios:\n  - driver: virtual\n",
          "2:8: gateway.eui: expected `auto` or 16 hex digits"},
         {"gateway:\n  log: {level: loud}\nradios:\n  - driver: virtual\n",
-         "2:17: gateway.log.level: expected trace"},
+         "2:16: gateway.log.level: expected trace"},
         {"radios:\n  - driver: virtual\nscheduler:\n  guard_us: -4\n",
          "4:13: scheduler.guard_us: expected a number"},
         {"radios:\n  - driver: virtual\nscheduler:\n  queue_size: 0\n",

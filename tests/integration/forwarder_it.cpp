@@ -1,0 +1,321 @@
+// End-to-end tests: the real forwarder binary with a real YAML file and the real plugins,
+// frames injected over UDP on 127.0.0.1, results read from files the plugins write.
+#include "harness.hpp"
+
+#include <Poco/JSON/Object.h>
+#include <Poco/JSON/Parser.h>
+
+#include <gtest/gtest.h>
+
+#include <arpa/inet.h>
+#include <csignal>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <unistd.h>
+#include <filesystem>
+
+using namespace forwarder::testing;
+using namespace std::chrono_literals;
+
+namespace {
+
+const std::string kBinary = FORWARDER_BINARY;
+const std::string kPluginDir = FORWARDER_PLUGIN_DIR;
+const std::string kTestPluginDir = FORWARDER_TEST_PLUGIN_DIR;
+const std::string kSourceDir = FORWARDER_SOURCE_DIR;
+
+Poco::JSON::Object::Ptr json(const std::string& line)
+{
+    return Poco::JSON::Parser().parse(line).extract<Poco::JSON::Object::Ptr>();
+}
+
+class ForwarderTest : public ::testing::Test {
+protected:
+    ForwarderTest()
+    {
+        // One plugin directory with the shipped plugins and the test-only ones.
+        plugins_ = dir_ / "plugins";
+        std::filesystem::create_directories(plugins_);
+        for (const auto& d : {kPluginDir, kTestPluginDir}) {
+            for (const auto& e : std::filesystem::directory_iterator(d)) {
+                if (e.path().extension() == ".so") {
+                    std::filesystem::create_symlink(e.path(), plugins_ + "/" +
+                                                                  e.path().filename().string());
+                }
+            }
+        }
+        port_ = free_udp_port();
+    }
+
+    std::string config(const std::string& radio_extra, const std::string& transports)
+    {
+        const std::string path = dir_ / "forwarder.yaml";
+        write_file(path, "gateway:\n  eui: \"0016c001ff10a235\"\n  log: {level: debug}\n"
+                         "plugin_dir: " + plugins_ +
+                             "\nradios:\n  - driver: virtual\n    options:\n"
+                             "      uplink_udp: \"127.0.0.1:" + std::to_string(port_) +
+                             "\"\n      tx_log: " + (dir_ / "tx.jsonl") + "\n" + radio_extra +
+                             "transports:\n" + transports + "stats: {interval_s: 1}\n");
+        return path;
+    }
+
+    std::string capture_entry() const
+    {
+        return "  - plugin: capture\n    options: {path: " + (dir_ / "capture.jsonl") + "}\n";
+    }
+
+    std::string echo_entry(const std::string& options) const
+    {
+        return "  - plugin: test-echo\n    options: {results: " + (dir_ / "results.jsonl") +
+               (options.empty() ? "" : ", " + options) + "}\n";
+    }
+
+    std::unique_ptr<Process> start(const std::string& cfg)
+    {
+        auto p = std::make_unique<Process>(std::vector<std::string>{kBinary, "--config", cfg},
+                                           dir_.path());
+        EXPECT_TRUE(p->wait_for_err("] running", 10s)) << p->err();
+        return p;
+    }
+
+    // SIGTERM must stop everything and exit 0 within 2 s.
+    void stop(Process& p, int sig = SIGTERM)
+    {
+        const auto t0 = std::chrono::steady_clock::now();
+        p.signal(sig);
+        int code = -1;
+        ASSERT_TRUE(p.wait(5s, code)) << "did not stop";
+        EXPECT_LT(std::chrono::steady_clock::now() - t0, 2s);
+        EXPECT_EQ(code, 0) << p.err();
+    }
+
+    static std::string rxpk(const std::string& extra = "")
+    {
+        return R"({"freq":868.1,"datr":"SF7BW125","codr":"4/5","rssi":-35,"lsnr":5.5,)"
+               R"("size":4,"data":"QAECAw==")" +
+               extra + "}";
+    }
+
+    TempDir dir_;
+    std::string plugins_;
+    int port_ = 0;
+};
+
+} // namespace
+
+TEST(Cli, VersionHelpAndUsageErrors)
+{
+    std::string out, err;
+    EXPECT_EQ(run({kBinary, "--version"}, out, err), 0);
+    EXPECT_EQ(out.rfind("forwarder 0.1.0", 0), 0u) << out;
+    EXPECT_EQ(run({kBinary, "--help"}, out, err), 0);
+    EXPECT_NE(out.find("--check-config FILE"), std::string::npos);
+    EXPECT_EQ(run({kBinary}, out, err), 2);
+    EXPECT_NE(err.find("no configuration"), std::string::npos);
+    EXPECT_EQ(run({kBinary, "--log-level", "loud", "-c", "x.yaml"}, out, err), 2);
+    EXPECT_EQ(run({kBinary, "--frobnicate"}, out, err), 2);
+}
+
+TEST(Cli, DescribePrintsDeclaredOptions)
+{
+    std::string out, err;
+    ASSERT_EQ(run({kBinary, "--describe", "virtual"}, out, err), 0) << err;
+    EXPECT_NE(out.find("kind:        radio"), std::string::npos) << out;
+    for (const char* o : {"uplink_udp", "tx_log", "counter_start_us", "eui", "lead_time_us"}) {
+        EXPECT_NE(out.find(std::string("  ") + o + " ("), std::string::npos) << o;
+    }
+}
+
+TEST(Cli, DefaultConfigChecksWithoutOpeningTheNetwork)
+{
+    // Hold the default config's UDP port: --check-config must not need it.
+    std::string out, err;
+    EXPECT_EQ(run({kBinary, "--check-config", kSourceDir + "/config/forwarder.yaml"}, out, err), 0)
+        << err;
+    EXPECT_NE(out.find("OK (1 radio, 1 transport)"), std::string::npos) << out;
+}
+
+TEST_F(ForwarderTest, CheckConfigReportsPluginOptionErrorsWithLocation)
+{
+    const auto cfg = config("      lead_time_us: soon\n", capture_entry());
+    std::string out, err;
+    EXPECT_EQ(run({kBinary, "--check-config", cfg}, out, err), 1);
+    EXPECT_NE(err.find(cfg + ":10:21: radios[0].options.lead_time_us: expected an integer"),
+              std::string::npos)
+        << err;
+}
+
+TEST_F(ForwarderTest, UplinksFlowFromVirtualRadioToCapture)
+{
+    auto p = start(config("", capture_entry()));
+    send_udp(port_, "{\"rxpk\":[" + rxpk(",\"tmst\":123456,\"chan\":2,\"rfch\":1,\"stat\":1") +
+                        R"(,{"freq":868.8,"modu":"FSK","datr":50000,"rssi":-80,"size":2,)"
+                        R"("data":"AAE=","stat":-1}]})");
+    send_udp(port_, "this is not json");
+    send_udp(port_, R"({"rxpk":[{"freq":868.1,"datr":"SF99BW125","size":1,"data":"AA=="}]})");
+    send_udp(port_, "{\"rxpk\":[" + rxpk() + "]}");
+    const auto lines = wait_lines(dir_ / "capture.jsonl", 3, 10s);
+    ASSERT_EQ(lines.size(), 3u) << p->err();
+    auto a = json(lines[0]);
+    EXPECT_EQ(a->getValue<std::string>("type"), "uplink");
+    EXPECT_EQ(a->getValue<uint32_t>("count_us"), 123456u);
+    EXPECT_EQ(a->getValue<std::string>("datr"), "SF7BW125");
+    EXPECT_EQ(a->getValue<std::string>("codr"), "4/5");
+    EXPECT_NEAR(a->getValue<double>("freq"), 868.1, 1e-6);
+    EXPECT_EQ(a->getValue<int>("chan"), 2);
+    EXPECT_EQ(a->getValue<int>("rfch"), 1);
+    EXPECT_EQ(a->getValue<std::string>("crc"), "ok");
+    EXPECT_EQ(a->getValue<std::string>("data"), "QAECAw==");
+    auto b = json(lines[1]);
+    EXPECT_EQ(b->getValue<std::string>("modu"), "FSK");
+    EXPECT_EQ(b->getValue<int>("datr"), 50000);
+    EXPECT_EQ(b->getValue<std::string>("crc"), "bad");
+    auto c = json(lines[2]);
+    EXPECT_EQ(c->getValue<std::string>("data"), "QAECAw==");
+    // Malformed datagrams are reported (rate-limited) and survived.
+    EXPECT_TRUE(p->wait_for_err("malformed datagram from 127.0.0.1", 2s)) << p->err();
+    EXPECT_TRUE(p->running());
+    stop(*p);
+    EXPECT_NE(p->err().find("uplinks 3"), std::string::npos) << p->err();
+}
+
+TEST_F(ForwarderTest, StopsOnSigintToo)
+{
+    auto p = start(config("", capture_entry()));
+    stop(*p, SIGINT);
+}
+
+TEST_F(ForwarderTest, DownlinkIsTransmittedJustInTime)
+{
+    auto p = start(config("", capture_entry() + echo_entry("delay_us: 300000, repeat: 2")));
+    send_udp(port_, "{\"rxpk\":[" + rxpk() + "]}");
+    const auto results = wait_lines(dir_ / "results.jsonl", 2, 10s);
+    ASSERT_EQ(results.size(), 2u) << p->err();
+    // The second request for the same slot collides with the first; it is answered first.
+    auto collided = json(results[0]);
+    EXPECT_EQ(collided->getValue<uint64_t>("id"), 2u);
+    EXPECT_EQ(collided->getValue<std::string>("outcome"), "COLLISION_PACKET");
+    auto ok = json(results[1]);
+    EXPECT_EQ(ok->getValue<uint64_t>("id"), 1u);
+    EXPECT_EQ(ok->getValue<std::string>("outcome"), "OK");
+
+    const auto captured = wait_lines(dir_ / "capture.jsonl", 3, 5s);
+    ASSERT_GE(captured.size(), 1u);
+    const uint32_t up_count = json(captured[0])->getValue<uint32_t>("count_us");
+    const auto tx = wait_lines(dir_ / "tx.jsonl", 1, 5s);
+    ASSERT_EQ(tx.size(), 1u);
+    auto t = json(tx[0]);
+    const uint32_t count = t->getValue<uint32_t>("count_us");
+    EXPECT_EQ(count, up_count + 300000u);
+    EXPECT_EQ(ok->getValue<uint32_t>("count_us"), count);
+    const uint32_t handed = t->getValue<uint32_t>("handed_at_us");
+    // Handed over about lead_time_us (5 ms) before TX, never later than the start-up delay.
+    EXPECT_LE(static_cast<int32_t>(count - handed), 5000 + 20000);
+    EXPECT_GE(static_cast<int32_t>(count - handed), 1500);
+    EXPECT_NEAR(t->getValue<double>("freq"), 868.1, 1e-6);
+    EXPECT_EQ(t->getValue<std::string>("datr"), "SF7BW125");
+    EXPECT_EQ(t->getValue<bool>("ipol"), true);
+    EXPECT_EQ(t->getValue<bool>("imme"), false);
+    EXPECT_EQ(t->getValue<std::string>("data"), "QAECAw==");
+    EXPECT_EQ(t->getValue<int>("size"), 4);
+    // The capture transport sees every TxResult too.
+    const auto all = wait_lines(dir_ / "capture.jsonl", 3, 5s);
+    EXPECT_EQ(all.size(), 3u);
+    stop(*p);
+}
+
+TEST_F(ForwarderTest, LateAndUnlockedRequestsGetPreciseReasons)
+{
+    auto p = start(config("", echo_entry("delay_us: 1000, malformed: true") +
+                                  "  - plugin: test-echo\n    name: gps\n    options: {results: " +
+                                  (dir_ / "gps.jsonl") + ", gps: true}\n"));
+    send_udp(port_, "{\"rxpk\":[" + rxpk() + "]}");
+    const auto late = wait_lines(dir_ / "results.jsonl", 1, 10s);
+    ASSERT_EQ(late.size(), 1u) << p->err();
+    EXPECT_EQ(json(late[0])->getValue<std::string>("outcome"), "TOO_LATE");
+    const auto gps = wait_lines(dir_ / "gps.jsonl", 1, 10s);
+    ASSERT_EQ(gps.size(), 1u);
+    EXPECT_EQ(json(gps[0])->getValue<std::string>("outcome"), "GPS_UNLOCKED");
+    EXPECT_TRUE(p->wait_for_err("ignored a malformed TxRequest from test-echo", 2s)) << p->err();
+    EXPECT_TRUE(read_lines(dir_ / "tx.jsonl").empty());
+    stop(*p);
+}
+
+TEST_F(ForwarderTest, CounterWrapDuringScheduling)
+{
+    // The counter starts 1.5 s before 2^32; a downlink 2.5 s after the uplink wraps.
+    auto p = start(config("      counter_start_us: 4293467296\n",
+                          capture_entry() + echo_entry("delay_us: 2500000")));
+    send_udp(port_, "{\"rxpk\":[" + rxpk() + "]}");
+    const auto results = wait_lines(dir_ / "results.jsonl", 1, 10s);
+    ASSERT_EQ(results.size(), 1u) << p->err();
+    EXPECT_EQ(json(results[0])->getValue<std::string>("outcome"), "OK");
+    const uint32_t up = json(read_lines(dir_ / "capture.jsonl")[0])->getValue<uint32_t>("count_us");
+    const auto tx = read_lines(dir_ / "tx.jsonl");
+    ASSERT_EQ(tx.size(), 1u);
+    const uint32_t count = json(tx[0])->getValue<uint32_t>("count_us");
+    EXPECT_GT(up, 4290000000u);
+    EXPECT_EQ(count, static_cast<uint32_t>(up + 2500000u));
+    EXPECT_LT(count, up); // wrapped
+    stop(*p);
+}
+
+TEST_F(ForwarderTest, BadPluginsAreRefusedAndNothingStarts)
+{
+    struct Case {
+        std::string entry;
+        std::string expected;
+        bool found_by_check; // false: only `create` can tell (the plugin has no `check`)
+    };
+    const Case cases[] = {
+        {"  - plugin: broken-abi\n", "forwarder-broken-abi.so: wrong ABI version", true},
+        {"  - plugin: broken-no-entry\n",
+         "forwarder-broken-no-entry.so: not a forwarder plugin: it does not export", true},
+        {"  - plugin: nonexistent\n", "forwarder-nonexistent.so: unknown plugin 'nonexistent'",
+         true},
+        {"  - plugin: broken-create\n    options:\n      level: 5\n",
+         ":15:14: transports[1].options.level: must be between 1 and 3", false},
+        {"  - plugin: virtual\n", "forwarder-virtual.so: is a radio plugin", true},
+    };
+    for (const auto& c : cases) {
+        const auto cfg = config("", capture_entry() + c.entry);
+        std::string out, err;
+        EXPECT_EQ(run({kBinary, "--config", cfg}, out, err), 1) << c.entry;
+        EXPECT_NE(err.find(c.expected), std::string::npos) << c.expected << "\n" << err;
+        EXPECT_EQ(err.find("started"), std::string::npos) << err;
+        EXPECT_FALSE(std::filesystem::exists(dir_ / "capture.jsonl")) << c.entry;
+        // The same error from --check-config.
+        if (c.found_by_check) {
+            EXPECT_EQ(run({kBinary, "--check-config", cfg}, out, err), 1);
+            EXPECT_NE(err.find(c.expected), std::string::npos) << c.expected << "\n" << err;
+        }
+    }
+}
+
+TEST_F(ForwarderTest, BadConfigFilesGiveOneLocatedError)
+{
+    const std::string cfg = dir_ / "bad.yaml";
+    write_file(cfg, "radios:\n  - driver: virtual\n    options:\n      uplink_udp: [1\n");
+    std::string out, err;
+    EXPECT_EQ(run({kBinary, "-c", cfg}, out, err), 1);
+    EXPECT_NE(err.find(cfg + ":"), std::string::npos) << err;
+    EXPECT_NE(err.find("invalid YAML"), std::string::npos) << err;
+    EXPECT_EQ(run({kBinary, "-c", dir_ / "missing.yaml"}, out, err), 1);
+    EXPECT_NE(err.find("missing.yaml: cannot read the file"), std::string::npos) << err;
+}
+
+TEST_F(ForwarderTest, PortInUseIsAClearStartError)
+{
+    // Something else holds the radio's UDP port: the start fails, naming the option.
+    const int fd = socket(AF_INET, SOCK_DGRAM, 0);
+    sockaddr_in addr{};
+    addr.sin_family = AF_INET;
+    addr.sin_port = htons(static_cast<uint16_t>(port_));
+    addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    ASSERT_EQ(bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr), 0);
+    const auto cfg = config("", capture_entry());
+    std::string out, err;
+    EXPECT_EQ(run({kBinary, "--config", cfg}, out, err), 1);
+    EXPECT_NE(err.find("radios[0].options.uplink_udp: cannot bind"), std::string::npos) << err;
+    close(fd);
+}
