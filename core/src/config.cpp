@@ -127,8 +127,7 @@ public:
         return node.Scalar();
     }
 
-    template <class T>
-    T number(const YAML::Node& node, const std::string& path, T min, T max) const
+    template <class T> T number(const YAML::Node& node, const std::string& path, T min, T max) const
     {
         T value{};
         if (!node.IsScalar() || !YAML::convert<T>::decode(node, value)) {
@@ -286,8 +285,8 @@ Config load_config(const std::string& path)
                                                      1'000'000, 1'800'000'000);
             }
             if (s["start_delay_us"].IsDefined()) {
-                sc.start_delay_us = r.number<uint32_t>(s["start_delay_us"],
-                                                       "scheduler.start_delay_us", 0, 100'000);
+                sc.start_delay_us =
+                    r.number<uint32_t>(s["start_delay_us"], "scheduler.start_delay_us", 0, 100'000);
             }
             if (s["guard_us"].IsDefined()) {
                 sc.guard_us = r.number<uint32_t>(s["guard_us"], "scheduler.guard_us", 0, 1'000'000);

@@ -23,11 +23,11 @@ std::string located(const std::string& file, const YAML::Node& node, const std::
 
 // One `radios:` or `transports:` entry.
 struct PluginSpec {
-    std::string plugin;   // driver / plugin name → forwarder-<plugin>.so
-    std::string name;     // instance name (unique); defaults to radioN / the plugin name
-    std::string path;     // key path, e.g. "transports[1]"
-    YAML::Node node;      // the entry itself (for error locations)
-    YAML::Node options;   // the `options:` mapping (may be null)
+    std::string plugin;    // driver / plugin name → forwarder-<plugin>.so
+    std::string name;      // instance name (unique); defaults to radioN / the plugin name
+    std::string path;      // key path, e.g. "transports[1]"
+    YAML::Node node;       // the entry itself (for error locations)
+    YAML::Node options;    // the `options:` mapping (may be null)
     size_t queue_size = 0; // bus queue capacity for this instance's subscriptions
 };
 

@@ -15,7 +15,10 @@ Gateway::Gateway(Config config, std::string plugin_dir)
 {
 }
 
-Gateway::~Gateway() { stop(); }
+Gateway::~Gateway()
+{
+    stop();
+}
 
 std::shared_ptr<LoadedPlugin> Gateway::load(const PluginSpec& spec, bool radio)
 {
@@ -26,13 +29,12 @@ std::shared_ptr<LoadedPlugin> Gateway::load(const PluginSpec& spec, bool radio)
         throw ConfigError(located(config_.file, spec.node, spec.path, e.what()));
     }
     const uint32_t kind = plugin->descriptor->kind;
-    const bool ok = radio ? kind == FWD_KIND_RADIO
-                          : (kind == FWD_KIND_TRANSPORT || kind == FWD_KIND_BOOTSTRAP);
+    const bool ok =
+        radio ? kind == FWD_KIND_RADIO : (kind == FWD_KIND_TRANSPORT || kind == FWD_KIND_BOOTSTRAP);
     if (!ok) {
         throw ConfigError(located(config_.file, spec.node, spec.path,
-                                  plugin->path + ": is a " + plugin_kind_name(kind) +
-                                      " plugin; `" + (radio ? "radios" : "transports") +
-                                      ":` needs a " +
+                                  plugin->path + ": is a " + plugin_kind_name(kind) + " plugin; `" +
+                                      (radio ? "radios" : "transports") + ":` needs a " +
                                       (radio ? "radio" : "transport or bootstrap") + " plugin"));
     }
     return plugin;
@@ -75,9 +77,9 @@ void Gateway::create()
         transport_plugins.push_back(load(spec, false));
     }
     for (size_t i = 0; i < config_.radios.size(); ++i) {
-        auto inst = std::make_unique<PluginInstance>(radio_plugins[i], config_.radios[i],
-                                                     config_.file, static_cast<int32_t>(i), eui,
-                                                     bus_, stats_);
+        auto inst =
+            std::make_unique<PluginInstance>(radio_plugins[i], config_.radios[i], config_.file,
+                                             static_cast<int32_t>(i), eui, bus_, stats_);
         inst->create();
         radios_.push_back(std::move(inst));
     }
@@ -101,13 +103,13 @@ void Gateway::start()
         scheduler_->start();
         for (auto& t : transports_) {
             t->start();
-            log_info(kComponent, "started transport " + t->name() + " (" +
-                                     t->descriptor().name + " " + t->descriptor().version + ")");
+            log_info(kComponent, "started transport " + t->name() + " (" + t->descriptor().name +
+                                     " " + t->descriptor().version + ")");
         }
         for (auto& r : radios_) {
             r->start();
-            log_info(kComponent, "started radio " + r->name() + " (" + r->descriptor().name +
-                                     " " + r->descriptor().version + ")");
+            log_info(kComponent, "started radio " + r->name() + " (" + r->descriptor().name + " " +
+                                     r->descriptor().version + ")");
         }
     } catch (...) {
         stop();

@@ -48,9 +48,15 @@ const char* log_level_name(LogLevel level)
     return "?";
 }
 
-void Log::set_level(LogLevel level) { g_level.store(static_cast<int>(level)); }
+void Log::set_level(LogLevel level)
+{
+    g_level.store(static_cast<int>(level));
+}
 
-LogLevel Log::level() { return static_cast<LogLevel>(g_level.load(std::memory_order_relaxed)); }
+LogLevel Log::level()
+{
+    return static_cast<LogLevel>(g_level.load(std::memory_order_relaxed));
+}
 
 bool Log::set_file(const std::string& path, std::string& error)
 {

@@ -25,9 +25,21 @@ public:
     static void write(LogLevel level, std::string_view component, std::string_view message);
 };
 
-inline void log_error(std::string_view c, std::string_view m) { Log::write(LogLevel::error, c, m); }
-inline void log_warn(std::string_view c, std::string_view m) { Log::write(LogLevel::warn, c, m); }
-inline void log_info(std::string_view c, std::string_view m) { Log::write(LogLevel::info, c, m); }
-inline void log_debug(std::string_view c, std::string_view m) { Log::write(LogLevel::debug, c, m); }
+inline void log_error(std::string_view c, std::string_view m)
+{
+    Log::write(LogLevel::error, c, m);
+}
+inline void log_warn(std::string_view c, std::string_view m)
+{
+    Log::write(LogLevel::warn, c, m);
+}
+inline void log_info(std::string_view c, std::string_view m)
+{
+    Log::write(LogLevel::info, c, m);
+}
+inline void log_debug(std::string_view c, std::string_view m)
+{
+    Log::write(LogLevel::debug, c, m);
+}
 
 } // namespace forwarder::core

@@ -166,8 +166,8 @@ int run(const Args& args)
             return 1;
         }
     }
-    log_info("core", std::string("forwarder ") + FORWARDER_VERSION + " starting with " +
-                         config.file);
+    log_info("core",
+             std::string("forwarder ") + FORWARDER_VERSION + " starting with " + config.file);
     Gateway gateway(config, plugin_dir_for(args, &config));
     try {
         gateway.create();
@@ -179,8 +179,8 @@ int run(const Args& args)
     log_info("core", "running");
     int sig = 0;
     sigwait(&stop_signals, &sig);
-    log_info("core", std::string("received ") + (sig == SIGINT ? "SIGINT" : "SIGTERM") +
-                         ", stopping");
+    log_info("core",
+             std::string("received ") + (sig == SIGINT ? "SIGINT" : "SIGTERM") + ", stopping");
     const uint64_t t0 = monotonic_us();
     gateway.stop();
     log_info("core", "stopped in " + std::to_string((monotonic_us() - t0) / 1000) + " ms; " +

@@ -77,14 +77,13 @@ void validate_options(const fwd_option* table, const YAML::Node& options, const 
                 }
                 throw ConfigError(located(file, kv.first, opath + "." + key,
                                           "unknown option (this plugin takes: " +
-                                              (known.empty() ? std::string("none") : known) +
-                                              ")"));
+                                              (known.empty() ? std::string("none") : known) + ")"));
             }
             if (!has_type(kv.second, o->type)) {
-                throw ConfigError(located(file, kv.second, opath + "." + key,
-                                          std::string(o->type == FWD_OPT_INT ? "expected an "
-                                                                             : "expected a ") +
-                                              option_type_name(o->type)));
+                throw ConfigError(
+                    located(file, kv.second, opath + "." + key,
+                            std::string(o->type == FWD_OPT_INT ? "expected an " : "expected a ") +
+                                option_type_name(o->type)));
             }
         }
     }

@@ -20,7 +20,10 @@ void api_log(fwd_host* host, int level, const char* message)
     host->instance->log(level, message);
 }
 
-uint64_t api_monotonic_us(fwd_host*) { return monotonic_us(); }
+uint64_t api_monotonic_us(fwd_host*)
+{
+    return monotonic_us();
+}
 
 void api_stat_add(fwd_host* host, const char* name, int64_t delta)
 {
@@ -51,11 +54,14 @@ bool may_publish(uint32_t kind, uint32_t topic)
 
 } // namespace
 
-const fwd_host_api_v1& host_api() { return kHostApi; }
+const fwd_host_api_v1& host_api()
+{
+    return kHostApi;
+}
 
 PluginInstance::PluginInstance(std::shared_ptr<LoadedPlugin> plugin, PluginSpec spec,
-                               std::string config_file, int32_t radio_index,
-                               uint64_t gateway_eui, EventBus& bus, Stats& stats)
+                               std::string config_file, int32_t radio_index, uint64_t gateway_eui,
+                               EventBus& bus, Stats& stats)
     : plugin_(std::move(plugin)), spec_(std::move(spec)), config_file_(std::move(config_file)),
       radio_index_(radio_index), gateway_eui_(gateway_eui), bus_(bus), stats_(stats)
 {
@@ -82,8 +88,7 @@ void PluginInstance::create()
     self_ = d.create(&host_, &kHostApi, &info, yaml.c_str(), err, sizeof err);
     if (self_ == nullptr) {
         throw ConfigError(locate_plugin_error(err[0] ? err : "create failed (no reason given)",
-                                              config_file_, spec_.node, spec_.options,
-                                              spec_.path));
+                                              config_file_, spec_.node, spec_.options, spec_.path));
     }
     if (d.subscriptions != 0) {
         inbox_ = bus_.subscribe(spec_.name, d.subscriptions, spec_.queue_size);
@@ -95,8 +100,7 @@ void PluginInstance::start()
     char err[kErrorSize] = {0};
     if (descriptor().start(self_, err, sizeof err) != FWD_OK) {
         throw ConfigError(locate_plugin_error(err[0] ? err : "start failed (no reason given)",
-                                              config_file_, spec_.node, spec_.options,
-                                              spec_.path));
+                                              config_file_, spec_.node, spec_.options, spec_.path));
     }
     started_ = true;
     if (inbox_) {
@@ -133,15 +137,17 @@ void PluginInstance::deliver_loop()
     }
 }
 
-uint32_t PluginInstance::lead_time_us() const { return descriptor().lead_time_us(self_); }
+uint32_t PluginInstance::lead_time_us() const
+{
+    return descriptor().lead_time_us(self_);
+}
 
 bool PluginInstance::counter_now(uint32_t& count_us)
 {
     return descriptor().counter_now(self_, &count_us) == FWD_OK;
 }
 
-bool PluginInstance::transmit(const std::string& tx_request, uint32_t count_us,
-                              std::string& error)
+bool PluginInstance::transmit(const std::string& tx_request, uint32_t count_us, std::string& error)
 {
     char err[kErrorSize] = {0};
     if (descriptor().transmit(self_, tx_request.data(), tx_request.size(), count_us, err,
@@ -168,7 +174,7 @@ int PluginInstance::publish(uint32_t topic, const void* data, size_t len)
 
 void PluginInstance::log(int level, const char* message)
 {
-    const int clamped = level < FWD_LOG_TRACE ? FWD_LOG_TRACE
+    const int clamped = level < FWD_LOG_TRACE   ? FWD_LOG_TRACE
                         : level > FWD_LOG_ERROR ? FWD_LOG_ERROR
                                                 : level;
     Log::write(static_cast<LogLevel>(clamped), spec_.name, message ? message : "");

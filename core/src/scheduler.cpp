@@ -32,13 +32,15 @@ Scheduler::Scheduler(EventBus& bus, Stats& stats, SchedulerConfig config,
         state.radio = r;
         radios_.push_back(std::move(state));
     }
-    inbox_ = bus_.subscribe("scheduler",
-                            FWD_TOPIC_BIT(FWD_TOPIC_TX_REQUEST) |
-                                FWD_TOPIC_BIT(FWD_TOPIC_RADIO_CONFIG),
-                            1024);
+    inbox_ = bus_.subscribe(
+        "scheduler", FWD_TOPIC_BIT(FWD_TOPIC_TX_REQUEST) | FWD_TOPIC_BIT(FWD_TOPIC_RADIO_CONFIG),
+        1024);
 }
 
-Scheduler::~Scheduler() { stop(); }
+Scheduler::~Scheduler()
+{
+    stop();
+}
 
 void Scheduler::start()
 {
@@ -178,15 +180,15 @@ std::optional<Rejection> Scheduler::admit(PlannedTx& tx, RadioState& state, uint
     }
     const uint64_t freq = req.frequency_hz();
     if (freq == 0 || (state.tx_max_hz != 0 && (freq < state.tx_min_hz || freq > state.tx_max_hz))) {
-        return Rejection{forwarder::v1::TX_FREQ,
-                         "frequency " + std::to_string(freq) + " Hz outside the TX range [" +
-                             std::to_string(state.tx_min_hz) + ", " +
-                             std::to_string(state.tx_max_hz) + "] Hz"};
+        return Rejection{forwarder::v1::TX_FREQ, "frequency " + std::to_string(freq) +
+                                                     " Hz outside the TX range [" +
+                                                     std::to_string(state.tx_min_hz) + ", " +
+                                                     std::to_string(state.tx_max_hz) + "] Hz"};
     }
     if (state.max_eirp_dbm && req.power_dbm() > *state.max_eirp_dbm + 1e-3f) {
-        return Rejection{forwarder::v1::TX_POWER,
-                         "power " + std::to_string(req.power_dbm()) + " dBm above max EIRP " +
-                             std::to_string(*state.max_eirp_dbm) + " dBm"};
+        return Rejection{forwarder::v1::TX_POWER, "power " + std::to_string(req.power_dbm()) +
+                                                      " dBm above max EIRP " +
+                                                      std::to_string(*state.max_eirp_dbm) + " dBm"};
     }
     const uint32_t lead = state.radio->lead_time_us();
     const int64_t min_ahead =
@@ -195,7 +197,8 @@ std::optional<Rejection> Scheduler::admit(PlannedTx& tx, RadioState& state, uint
     switch (req.timing().when_case()) {
     case forwarder::v1::TxTiming::kImmediate:
         if (!place_immediate(tx, state, now)) {
-            return Rejection{forwarder::v1::COLLISION_PACKET, "no free slot for an immediate frame"};
+            return Rejection{forwarder::v1::COLLISION_PACKET,
+                             "no free slot for an immediate frame"};
         }
         break;
     case forwarder::v1::TxTiming::kCountUs:
@@ -213,9 +216,8 @@ std::optional<Rejection> Scheduler::admit(PlannedTx& tx, RadioState& state, uint
     const int64_t ahead = counter_diff(now, tx.count_us);
     if (ahead < min_ahead) {
         return Rejection{forwarder::v1::TOO_LATE,
-                         "TX time " + std::to_string(tx.count_us) + " is " +
-                             std::to_string(ahead) + " µs from now (counter " +
-                             std::to_string(now) + "); needs at least " +
+                         "TX time " + std::to_string(tx.count_us) + " is " + std::to_string(ahead) +
+                             " µs from now (counter " + std::to_string(now) + "); needs at least " +
                              std::to_string(min_ahead) + " µs"};
     }
     if (ahead > static_cast<int64_t>(config_.max_ahead_us)) {
@@ -225,10 +227,9 @@ std::optional<Rejection> Scheduler::admit(PlannedTx& tx, RadioState& state, uint
     }
     if (state.timeline.size() >= config_.queue_size) {
         // A higher-priority request may still take the slot of the lowest queued one below.
-        auto lowest = std::min_element(state.timeline.begin(), state.timeline.end(),
-                                       [](const auto& a, const auto& b) {
-                                           return a.priority < b.priority;
-                                       });
+        auto lowest =
+            std::min_element(state.timeline.begin(), state.timeline.end(),
+                             [](const auto& a, const auto& b) { return a.priority < b.priority; });
         if (lowest->priority >= tx.priority) {
             return Rejection{forwarder::v1::QUEUE_FULL,
                              std::to_string(state.timeline.size()) + " frames already queued"};
@@ -255,10 +256,9 @@ std::optional<Rejection> Scheduler::admit(PlannedTx& tx, RadioState& state, uint
                        "displaced by higher-priority frame " + std::to_string(tx.id));
     }
     if (state.timeline.size() >= config_.queue_size) {
-        auto lowest = std::min_element(state.timeline.begin(), state.timeline.end(),
-                                       [](const auto& a, const auto& b) {
-                                           return a.priority < b.priority;
-                                       });
+        auto lowest =
+            std::min_element(state.timeline.begin(), state.timeline.end(),
+                             [](const auto& a, const auto& b) { return a.priority < b.priority; });
         PlannedTx displaced = std::move(*lowest);
         state.timeline.erase(lowest);
         publish_result(displaced, forwarder::v1::QUEUE_FULL,
@@ -297,8 +297,7 @@ bool Scheduler::place_immediate(PlannedTx& tx, const RadioState& state, uint32_t
     const uint32_t earliest = now + 2 * lead + config_.start_delay_us + config_.margin_us;
     std::vector<uint32_t> candidates{earliest};
     for (const auto& q : state.timeline) {
-        candidates.push_back(q.count_us + q.airtime_us + config_.guard_us +
-                             config_.start_delay_us);
+        candidates.push_back(q.count_us + q.airtime_us + config_.guard_us + config_.start_delay_us);
     }
     std::sort(candidates.begin(), candidates.end(), [now](uint32_t a, uint32_t b) {
         return counter_diff(now, a) < counter_diff(now, b);
@@ -358,14 +357,15 @@ uint32_t Scheduler::run_due()
             }
             std::string error;
             if (!state.radio->transmit(tx.bytes, tx.count_us, error)) {
-                publish_result(tx, forwarder::v1::RADIO_ERROR, "driver refused the frame: " + error);
+                publish_result(tx, forwarder::v1::RADIO_ERROR,
+                               "driver refused the frame: " + error);
                 continue;
             }
             for (auto& rule : rules_) {
                 rule->on_transmitted(tx);
             }
-            publish_result(tx, forwarder::v1::OK, "handed to the radio " + std::to_string(ahead) +
-                                                      " µs before TX time");
+            publish_result(tx, forwarder::v1::OK,
+                           "handed to the radio " + std::to_string(ahead) + " µs before TX time");
         }
     }
     return next_wait;

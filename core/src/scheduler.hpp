@@ -26,8 +26,7 @@ public:
     virtual ~TxRadio() = default;
     virtual uint32_t lead_time_us() const = 0;
     virtual bool counter_now(uint32_t& count_us) = 0;
-    virtual bool transmit(const std::string& tx_request, uint32_t count_us,
-                          std::string& error) = 0;
+    virtual bool transmit(const std::string& tx_request, uint32_t count_us, std::string& error) = 0;
 };
 
 struct SchedulerConfig {

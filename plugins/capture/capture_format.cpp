@@ -129,8 +129,9 @@ std::string format_uplink(const forwarder::v1::Uplink& up)
 std::string format_tx_result(const forwarder::v1::TxResult& r)
 {
     return "{\"type\":\"tx_result\",\"id\":" + std::to_string(r.id()) + ",\"outcome\":\"" +
-           forwarder::v1::TxOutcome_Name(r.outcome()) + "\",\"radio\":" +
-           std::to_string(r.radio()) + ",\"count_us\":" + std::to_string(r.count_us()) +
+           forwarder::v1::TxOutcome_Name(r.outcome()) +
+           "\",\"radio\":" + std::to_string(r.radio()) +
+           ",\"count_us\":" + std::to_string(r.count_us()) +
            ",\"airtime_us\":" + std::to_string(r.airtime_us()) + ",\"requester\":\"" +
            json_escape(r.requester()) + "\",\"detail\":\"" + json_escape(r.detail()) + "\"}";
 }

@@ -9,10 +9,10 @@
 
 #include <arpa/inet.h>
 #include <csignal>
+#include <filesystem>
 #include <netinet/in.h>
 #include <sys/socket.h>
 #include <unistd.h>
-#include <filesystem>
 
 using namespace forwarder::testing;
 using namespace std::chrono_literals;
@@ -39,8 +39,8 @@ protected:
         for (const auto& d : {kPluginDir, kTestPluginDir}) {
             for (const auto& e : std::filesystem::directory_iterator(d)) {
                 if (e.path().extension() == ".so") {
-                    std::filesystem::create_symlink(e.path(), plugins_ + "/" +
-                                                                  e.path().filename().string());
+                    std::filesystem::create_symlink(e.path(),
+                                                    plugins_ + "/" + e.path().filename().string());
                 }
             }
         }
@@ -51,11 +51,13 @@ protected:
     {
         const std::string path = dir_ / "forwarder.yaml";
         write_file(path, "gateway:\n  eui: \"0016c001ff10a235\"\n  log: {level: debug}\n"
-                         "plugin_dir: " + plugins_ +
+                         "plugin_dir: " +
+                             plugins_ +
                              "\nradios:\n  - driver: virtual\n    options:\n"
-                             "      uplink_udp: \"127.0.0.1:" + std::to_string(port_) +
-                             "\"\n      tx_log: " + (dir_ / "tx.jsonl") + "\n" + radio_extra +
-                             "transports:\n" + transports + "stats: {interval_s: 1}\n");
+                             "      uplink_udp: \"127.0.0.1:" +
+                             std::to_string(port_) + "\"\n      tx_log: " + (dir_ / "tx.jsonl") +
+                             "\n" + radio_extra + "transports:\n" + transports +
+                             "stats: {interval_s: 1}\n");
         return path;
     }
 

@@ -85,8 +85,14 @@ bool Process::running()
     return !wait(std::chrono::milliseconds(0), code);
 }
 
-std::string Process::out() const { return read_file(out_path_); }
-std::string Process::err() const { return read_file(err_path_); }
+std::string Process::out() const
+{
+    return read_file(out_path_);
+}
+std::string Process::err() const
+{
+    return read_file(err_path_);
+}
 
 bool Process::wait_for_err(const std::string& text, std::chrono::milliseconds timeout) const
 {

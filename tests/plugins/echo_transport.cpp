@@ -36,13 +36,20 @@ struct Settings {
     {
         const YAML::Node n = YAML::Load(yaml);
         Settings s;
-        if (n["delay_us"]) s.delay_us = n["delay_us"].as<long long>();
-        if (n["immediate"]) s.immediate = n["immediate"].as<bool>();
-        if (n["gps"]) s.gps = n["gps"].as<bool>();
-        if (n["repeat"]) s.repeat = n["repeat"].as<int>();
-        if (n["radio"]) s.radio = n["radio"].as<int>();
-        if (n["power"]) s.power = n["power"].as<float>();
-        if (n["malformed"]) s.malformed = n["malformed"].as<bool>();
+        if (n["delay_us"])
+            s.delay_us = n["delay_us"].as<long long>();
+        if (n["immediate"])
+            s.immediate = n["immediate"].as<bool>();
+        if (n["gps"])
+            s.gps = n["gps"].as<bool>();
+        if (n["repeat"])
+            s.repeat = n["repeat"].as<int>();
+        if (n["radio"])
+            s.radio = n["radio"].as<int>();
+        if (n["power"])
+            s.power = n["power"].as<float>();
+        if (n["malformed"])
+            s.malformed = n["malformed"].as<bool>();
         s.results = n["results"].as<std::string>();
         if (s.repeat < 1 || s.repeat > 100) {
             throw forwarder::sdk::Error("repeat: must be between 1 and 100");
@@ -53,27 +60,31 @@ struct Settings {
 
 class EchoTransport : public forwarder::sdk::Plugin {
 public:
-    EchoTransport(forwarder::sdk::Host host, const fwd_create_info_v1& info, const std::string& yaml)
+    EchoTransport(forwarder::sdk::Host host, const fwd_create_info_v1& info,
+                  const std::string& yaml)
         : host_(host), name_(info.instance_name), settings_(Settings::parse(yaml))
     {
     }
     ~EchoTransport() override
     {
-        if (out_ != nullptr) std::fclose(out_);
+        if (out_ != nullptr)
+            std::fclose(out_);
     }
     static void check(const std::string& yaml) { Settings::parse(yaml); }
 
     void start() override
     {
         out_ = std::fopen(settings_.results.c_str(), "a");
-        if (out_ == nullptr) throw forwarder::sdk::Error("results: cannot open " + settings_.results);
+        if (out_ == nullptr)
+            throw forwarder::sdk::Error("results: cannot open " + settings_.results);
     }
 
     void deliver(uint32_t topic, std::string_view bytes) override
     {
         if (topic == FWD_TOPIC_UPLINK) {
             forwarder::v1::Uplink up;
-            if (!up.ParseFromArray(bytes.data(), static_cast<int>(bytes.size()))) return;
+            if (!up.ParseFromArray(bytes.data(), static_cast<int>(bytes.size())))
+                return;
             for (int i = 0; i < settings_.repeat; ++i) {
                 forwarder::v1::TxRequest req;
                 req.set_id(next_id_++);
@@ -99,8 +110,10 @@ public:
             }
         } else if (topic == FWD_TOPIC_TX_RESULT) {
             forwarder::v1::TxResult r;
-            if (!r.ParseFromArray(bytes.data(), static_cast<int>(bytes.size()))) return;
-            if (r.requester() != name_) return;
+            if (!r.ParseFromArray(bytes.data(), static_cast<int>(bytes.size())))
+                return;
+            if (r.requester() != name_)
+                return;
             std::fprintf(out_,
                          "{\"id\":%llu,\"outcome\":\"%s\",\"radio\":%u,\"count_us\":%u,"
                          "\"airtime_us\":%u}\n",
@@ -122,5 +135,5 @@ private:
 } // namespace
 
 FORWARDER_PLUGIN_V1(EchoTransport, "test-echo", FWD_KIND_TRANSPORT, "1.0.0",
-                    "test transport: answers each uplink with TxRequests, logs TxResults",
-                    kOptions, FWD_TOPIC_BIT(FWD_TOPIC_UPLINK) | FWD_TOPIC_BIT(FWD_TOPIC_TX_RESULT))
+                    "test transport: answers each uplink with TxRequests, logs TxResults", kOptions,
+                    FWD_TOPIC_BIT(FWD_TOPIC_UPLINK) | FWD_TOPIC_BIT(FWD_TOPIC_TX_RESULT))

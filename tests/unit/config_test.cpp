@@ -98,7 +98,8 @@ TEST_F(ConfigTest, ErrorsNameFileLineColumnAndKeyPath)
         {"radios:\n  - drvier: virtual\n", "2:5: radios[0].drvier: unknown key"},
         {"radios:\n  - name: x\n", "2:5: radios[0]: missing `driver:`"},
         {"radios:\n  - driver: [a]\n", "2:13: radios[0].driver: expected a string"},
-        {"radios:\n  - driver: ../evil\n", "2:13: radios[0].driver: '../evil' is not a plugin name"},
+        {"radios:\n  - driver: ../evil\n",
+         "2:13: radios[0].driver: '../evil' is not a plugin name"},
         {"radios: virtual\n", "1:9: radios: expected a list"},
         {"gateway:\n  eui: 12zz\nradios:\n  - driver: virtual\n",
          "2:8: gateway.eui: expected `auto` or 16 hex digits"},
@@ -117,7 +118,8 @@ TEST_F(ConfigTest, ErrorsNameFileLineColumnAndKeyPath)
         const std::string err = error_of(c.yaml);
         EXPECT_EQ(err.rfind(path_ + ":", 0), 0u) << err;
         EXPECT_NE(err.find(c.expected), std::string::npos)
-            << "yaml:\n" << c.yaml << "error: " << err << "\nexpected: " << c.expected;
+            << "yaml:\n"
+            << c.yaml << "error: " << err << "\nexpected: " << c.expected;
     }
 }
 

@@ -37,8 +37,10 @@ TEST(Loader, LoadsARealPlugin)
 TEST(Loader, UnknownPluginNamesFileAndDirectory)
 {
     const auto err = load_error(kTestDir, "nonexistent");
-    EXPECT_EQ(err, kTestDir + "/forwarder-nonexistent.so: unknown plugin 'nonexistent' (no such "
-                              "file in the plugin directory " + kTestDir + ")");
+    EXPECT_EQ(err, kTestDir +
+                       "/forwarder-nonexistent.so: unknown plugin 'nonexistent' (no such "
+                       "file in the plugin directory " +
+                       kTestDir + ")");
 }
 
 TEST(Loader, WrongAbiVersionIsRefused)
@@ -66,14 +68,13 @@ TEST(Loader, DescriptorNameMustMatchFile)
 
 TEST(Loader, NotASharedObject)
 {
-    const auto dir = std::filesystem::temp_directory_path() /
-                     ("fwd-loader-" + std::to_string(getpid()));
+    const auto dir =
+        std::filesystem::temp_directory_path() / ("fwd-loader-" + std::to_string(getpid()));
     std::filesystem::create_directories(dir);
     std::ofstream(dir / "forwarder-garbage.so") << "this is not an ELF file\n";
     const auto err = load_error(dir.string(), "garbage");
     std::filesystem::remove_all(dir);
-    EXPECT_EQ(err.rfind((dir / "forwarder-garbage.so").string() + ": cannot load: ", 0), 0u)
-        << err;
+    EXPECT_EQ(err.rfind((dir / "forwarder-garbage.so").string() + ": cannot load: ", 0), 0u) << err;
 }
 
 TEST(Loader, PluginsLoadSideBySide)

@@ -313,8 +313,8 @@ TEST_F(SchedulerTest, MalformedRequestIsCountedNotAnswered)
 {
     auto& s = scheduler();
     static const std::string source = "bad-transport";
-    s.handle(Event{FWD_TOPIC_TX_REQUEST, std::make_shared<const std::string>("\xff\xff\xff"),
-                   &source});
+    s.handle(
+        Event{FWD_TOPIC_TX_REQUEST, std::make_shared<const std::string>("\xff\xff\xff"), &source});
     EXPECT_TRUE(results().empty());
     EXPECT_EQ(stats_.get("scheduler.malformed_tx_requests"), 1);
 }

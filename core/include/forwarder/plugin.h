@@ -46,8 +46,8 @@ extern "C" {
 #define FWD_ABI_VERSION_1 1u
 #define FWD_ABI_VERSION_CURRENT FWD_ABI_VERSION_1
 
-typedef const void *(*fwd_plugin_entry_fn)(const uint32_t *offered, size_t n_offered,
-                                           uint32_t *chosen);
+typedef const void* (*fwd_plugin_entry_fn)(const uint32_t* offered, size_t n_offered,
+                                           uint32_t* chosen);
 
 /* What a plugin is. */
 typedef enum fwd_plugin_kind {
@@ -93,25 +93,25 @@ typedef struct fwd_host_api_v1 {
     /* Publish one event. Never blocks: each subscriber has a bounded queue that drops
      * its oldest event when full (the drop is counted). Returns FWD_OK, or FWD_ERROR for
      * an unknown topic or a topic this plugin kind may not publish. */
-    int (*publish)(fwd_host *host, uint32_t topic, const void *data, size_t len);
+    int (*publish)(fwd_host* host, uint32_t topic, const void* data, size_t len);
     /* Log one line (no trailing newline needed) at a fwd_log_level. Never log secrets. */
-    void (*log)(fwd_host *host, int level, const char *message);
+    void (*log)(fwd_host* host, int level, const char* message);
     /* Monotonic clock in microseconds (CLOCK_MONOTONIC), the one clock of the process. */
-    uint64_t (*monotonic_us)(fwd_host *host);
+    uint64_t (*monotonic_us)(fwd_host* host);
     /* Add to a named counter of this instance (created at 0 on first use); the name is
      * copied. Counters appear in GatewayStats as "<instance>.<name>". */
-    void (*stat_add)(fwd_host *host, const char *name, int64_t delta);
+    void (*stat_add)(fwd_host* host, const char* name, int64_t delta);
     /* Set a named gauge of this instance. */
-    void (*stat_set)(fwd_host *host, const char *name, int64_t value);
+    void (*stat_set)(fwd_host* host, const char* name, int64_t value);
 } fwd_host_api_v1;
 
 /* Facts about the instance being created. `struct_size` lets later versions append. */
 typedef struct fwd_create_info_v1 {
     uint32_t struct_size;
-    const char *instance_name; /* e.g. "radio0", "capture"; unique in the process */
+    const char* instance_name; /* e.g. "radio0", "capture"; unique in the process */
     int32_t radio_index;       /* radio plugins: index in `radios:`; others: -1 */
     uint64_t gateway_eui;      /* the gateway EUI (0 when `auto` could not be resolved) */
-    const char *config_path;   /* the YAML file the options came from (for messages) */
+    const char* config_path;   /* the YAML file the options came from (for messages) */
 } fwd_create_info_v1;
 
 /* Option types for the declared option table. */
@@ -131,11 +131,11 @@ typedef enum fwd_option_type {
  * The table ends with an entry whose `name` is NULL.
  */
 typedef struct fwd_option {
-    const char *name;
+    const char* name;
     uint32_t type;             /* fwd_option_type */
     int required;              /* non-zero: must be present */
-    const char *default_value; /* shown by --describe; NULL if none */
-    const char *description;
+    const char* default_value; /* shown by --describe; NULL if none */
+    const char* description;
 } fwd_option;
 
 /*
@@ -148,41 +148,41 @@ typedef struct fwd_option {
  */
 typedef struct fwd_plugin_v1 {
     uint32_t abi_version; /* must be FWD_ABI_VERSION_1 */
-    const char *name;     /* must equal <name> of forwarder-<name>.so */
+    const char* name;     /* must equal <name> of forwarder-<name>.so */
     uint32_t kind;        /* fwd_plugin_kind */
-    const char *version;  /* the plugin's own version, e.g. "1.2.0" */
-    const char *description;
-    const fwd_option *options; /* declared options; may be NULL for "none" */
+    const char* version;  /* the plugin's own version, e.g. "1.2.0" */
+    const char* description;
+    const fwd_option* options; /* declared options; may be NULL for "none" */
     uint32_t subscriptions;    /* FWD_TOPIC_BIT()s of topics delivered to `deliver` */
 
     /* Optional: validate `config_yaml` (the YAML text of `options:`, possibly "{}")
      * without touching hardware or network. Used by --check-config. */
-    int (*check)(const char *config_yaml, char *err, size_t err_len);
+    int (*check)(const char* config_yaml, char* err, size_t err_len);
 
     /* Create an instance. Returns an opaque handle, or NULL with `err` filled. Must not
      * start threads or open devices; that is what `start` is for. */
-    void *(*create)(fwd_host *host, const fwd_host_api_v1 *api, const fwd_create_info_v1 *info,
-                    const char *config_yaml, char *err, size_t err_len);
+    void* (*create)(fwd_host* host, const fwd_host_api_v1* api, const fwd_create_info_v1* info,
+                    const char* config_yaml, char* err, size_t err_len);
     /* Open devices/sockets, start threads. FWD_OK or FWD_ERROR with `err` filled. */
-    int (*start)(void *self, char *err, size_t err_len);
+    int (*start)(void* self, char* err, size_t err_len);
     /* Stop threads and close devices; must return within 500 ms. */
-    void (*stop)(void *self);
+    void (*stop)(void* self);
     /* Free the instance. */
-    void (*destroy)(void *self);
+    void (*destroy)(void* self);
 
     /* Optional: receive one event of a subscribed topic. `data` is valid only during the
      * call. Must not block for long: it runs on this instance's delivery thread. */
-    void (*deliver)(void *self, uint32_t topic, const void *data, size_t len);
+    void (*deliver)(void* self, uint32_t topic, const void* data, size_t len);
 
     /* Radio plugins only (required for FWD_KIND_RADIO, NULL otherwise). */
     /* Hand-over lead: the scheduler calls `transmit` this many µs before TX time. */
-    uint32_t (*lead_time_us)(void *self);
+    uint32_t (*lead_time_us)(void* self);
     /* Read the free-running 32-bit µs concentrator counter. FWD_OK or FWD_ERROR. */
-    int (*counter_now)(void *self, uint32_t *count_us);
+    int (*counter_now)(void* self, uint32_t* count_us);
     /* Program one frame (a serialized forwarder.v1.TxRequest whose timing is resolved to
      * `count_us`, the counter value at which the preamble starts). Called once, about
      * lead_time_us before `count_us`. FWD_OK, or FWD_ERROR with `err` filled. */
-    int (*transmit)(void *self, const void *tx_request, size_t len, uint32_t count_us, char *err,
+    int (*transmit)(void* self, const void* tx_request, size_t len, uint32_t count_us, char* err,
                     size_t err_len);
 } fwd_plugin_v1;
 

@@ -81,8 +81,7 @@ inline void write_error(char* err, size_t len, const char* message)
     }
 }
 
-template <class F>
-int guarded(char* err, size_t len, F&& f)
+template <class F> int guarded(char* err, size_t len, F&& f)
 {
     try {
         f();
@@ -95,8 +94,7 @@ int guarded(char* err, size_t len, F&& f)
     return FWD_ERROR;
 }
 
-template <class T>
-struct Adapter {
+template <class T> struct Adapter {
     static int check(const char* yaml, char* err, size_t len)
     {
         return guarded(err, len, [&] { T::check(std::string(yaml)); });
@@ -198,15 +196,15 @@ inline const void* pick_v1(const fwd_plugin_v1* descriptor, const uint32_t* offe
 } // namespace detail
 } // namespace forwarder::sdk
 
-#define FORWARDER_PLUGIN_V1(Class, name, kind, version, description, options, subscriptions)      \
-    static const fwd_plugin_v1 forwarder_plugin_descriptor_ =                                     \
-        ::forwarder::sdk::detail::make_descriptor<Class>(name, kind, version, description,        \
-                                                         options, subscriptions);                 \
-    extern "C" FWD_PLUGIN_EXPORT const void* forwarder_plugin_entry(                              \
-        const uint32_t* offered, size_t n_offered, uint32_t* chosen)                              \
-    {                                                                                             \
-        return ::forwarder::sdk::detail::pick_v1(&forwarder_plugin_descriptor_, offered,          \
-                                                 n_offered, chosen);                              \
+#define FORWARDER_PLUGIN_V1(Class, name, kind, version, description, options, subscriptions)       \
+    static const fwd_plugin_v1 forwarder_plugin_descriptor_ =                                      \
+        ::forwarder::sdk::detail::make_descriptor<Class>(name, kind, version, description,         \
+                                                         options, subscriptions);                  \
+    extern "C" FWD_PLUGIN_EXPORT const void* forwarder_plugin_entry(                               \
+        const uint32_t* offered, size_t n_offered, uint32_t* chosen)                               \
+    {                                                                                              \
+        return ::forwarder::sdk::detail::pick_v1(&forwarder_plugin_descriptor_, offered,           \
+                                                 n_offered, chosen);                               \
     }
 
 #endif // FORWARDER_PLUGIN_HPP
