@@ -1,0 +1,74 @@
+// Wire formats of the virtual radio, as pure functions (no I/O, no clocks):
+//  - an injected UDP datagram `{"rxpk":[...]}` (Semtech UDP packet forwarder fields)
+//    becomes forwarder::v1::Uplink messages, or one line saying what is wrong;
+//  - a transmitted forwarder::v1::TxRequest becomes one JSON line of the tx_log.
+// README.md in this directory documents both formats for operators.
+#ifndef FORWARDER_VIRTUAL_RADIO_RXPK_CODEC_HPP
+#define FORWARDER_VIRTUAL_RADIO_RXPK_CODEC_HPP
+
+#include "forwarder.pb.h"
+
+#include <Poco/JSON/Parser.h>
+
+#include <cstdint>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace forwarder::virtual_radio {
+
+// What decoding needs besides the datagram itself.
+struct RxContext {
+    uint32_t radio = 0;            // Uplink.radio (the plugin's radio index)
+    uint32_t counter_now = 0;      // Uplink.count_us of items without "tmst"
+    uint64_t received_mono_us = 0; // Uplink.received_mono_us
+};
+
+// Decodes rxpk datagrams. Keeps its JSON parser and scratch buffers between calls, so
+// decoding many datagrams allocates little. Not thread-safe; use one per thread.
+class RxpkDecoder {
+public:
+    // Decodes one datagram. On success replaces the contents of `out` with one Uplink per
+    // rxpk item (in order) and returns true. On failure returns false, leaves `out` empty
+    // and sets `error` to one line naming the offending item and field, e.g.
+    // `rxpk[1].datr: expected "SF<5..12>BW<125|250|500>", got "SF13BW125"`.
+    // A datagram with any bad item is rejected as a whole.
+    bool decode(std::string_view datagram, const RxContext& context, std::vector<v1::Uplink>& out,
+                std::string& error);
+
+private:
+    Poco::JSON::Parser parser_;
+    std::string text_;
+};
+
+// Convenience form of RxpkDecoder::decode for one-off use.
+struct DecodeResult {
+    std::vector<v1::Uplink> uplinks;
+    std::string error; // empty on success
+    bool ok() const { return error.empty(); }
+};
+DecodeResult decode_rxpk(std::string_view datagram, const RxContext& context);
+
+// One tx_log line (no trailing newline) for a frame handed to the radio:
+// {"count_us":..,"handed_at_us":..,"freq":868.100000,"datr":"SF7BW125","codr":"4/5",
+//  "powe":14,"ipol":true,"size":n,"data":"base64","imme":false}
+// `count_us` is the counter value the preamble was requested for, `handed_at_us` the
+// counter when the frame was handed over. Throws forwarder::sdk::Error for a request
+// that cannot be transmitted (no modulation, power not finite).
+std::string format_tx_log_line(const v1::TxRequest& request, uint32_t count_us,
+                               uint32_t handed_at_us);
+
+// Building blocks, exposed for tests.
+
+// "SF7BW125" -> 7, 125000. SF 5..12, BW 125/250/500. False if the text is anything else.
+bool parse_lora_datr(std::string_view text, uint32_t& spreading_factor, uint32_t& bandwidth_hz);
+// "4/5" -> CR_4_5, ..., "OFF" -> CR_OFF. False if the text is anything else.
+bool parse_coding_rate(std::string_view text, v1::CodingRate& rate);
+// Standard base64 with padding, no line breaks.
+std::string base64_encode(std::string_view bytes);
+// Standard base64; padding optional, no whitespace or other characters. False if invalid.
+bool base64_decode(std::string_view text, std::string& bytes);
+
+} // namespace forwarder::virtual_radio
+
+#endif // FORWARDER_VIRTUAL_RADIO_RXPK_CODEC_HPP

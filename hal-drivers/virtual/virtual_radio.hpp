@@ -1,0 +1,117 @@
+// The virtual radio plugin (forwarder-virtual.so): a radio without hardware.
+// Uplinks are injected as rxpk JSON datagrams over UDP; transmitted frames are appended
+// to a JSON-lines file. See README.md in this directory.
+#ifndef FORWARDER_VIRTUAL_RADIO_VIRTUAL_RADIO_HPP
+#define FORWARDER_VIRTUAL_RADIO_VIRTUAL_RADIO_HPP
+
+#include "rxpk_codec.hpp"
+
+#include <forwarder/plugin.hpp>
+
+#include "forwarder.pb.h"
+
+#include <netinet/in.h>
+#include <sys/socket.h>
+
+#include <atomic>
+#include <cstdint>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <thread>
+#include <vector>
+
+namespace forwarder::virtual_radio {
+
+// The options table the plugin declares to the host (NULL-terminated).
+extern const fwd_option kOptions[];
+
+// A UDP address to listen on, as written ("127.0.0.1:1780", "[::1]:1780") and resolved.
+struct Endpoint {
+    std::string text;
+    sockaddr_storage address{};
+    socklen_t address_length = 0;
+    uint16_t port = 0;
+};
+
+// The validated `options:` of one instance.
+struct Options {
+    std::optional<Endpoint> uplink_udp; // absent: no UDP listener
+    std::string tx_log;                 // empty: no tx_log
+    uint32_t counter_start_us = 0;
+    std::optional<uint64_t> eui;
+    uint32_t lead_time_us = 5000;
+};
+
+// Parses and validates the YAML text of `options:` (may be empty or "{}"). Opens nothing.
+// Throws sdk::Error("<option>: <what is wrong, what was expected>").
+Options parse_options(const std::string& yaml);
+
+// Parses "A.B.C.D:PORT", "[IPv6]:PORT" or "localhost:PORT". Throws sdk::Error naming
+// `option`.
+Endpoint parse_endpoint(const std::string& option, const std::string& text);
+
+class VirtualRadio final : public sdk::RadioPlugin {
+public:
+    VirtualRadio(sdk::Host host, const fwd_create_info_v1& info, const std::string& options_yaml);
+    ~VirtualRadio() override;
+    VirtualRadio(const VirtualRadio&) = delete;
+    VirtualRadio& operator=(const VirtualRadio&) = delete;
+
+    static void check(const std::string& options_yaml);
+
+    void start() override;
+    void stop() override;
+    void deliver(uint32_t topic, std::string_view bytes) override;
+
+    uint32_t lead_time_us() override { return options_.lead_time_us; }
+    uint32_t counter_now() override { return counter_at(host_.monotonic_us()); }
+    void transmit(std::string_view tx_request, uint32_t count_us) override;
+
+    // The counter value at a given host monotonic time.
+    uint32_t counter_at(uint64_t monotonic_us) const
+    {
+        return static_cast<uint32_t>(monotonic_us - created_mono_us_ + options_.counter_start_us);
+    }
+    const Options& options() const { return options_; }
+    // The last RadioConfig addressed to this radio, if any.
+    std::optional<v1::RadioConfig> radio_config() const;
+
+private:
+    void open_socket();
+    void receive_loop();
+    void handle_datagram(std::string_view datagram, const sockaddr_storage& from);
+    void warn_malformed(uint64_t now_us, const sockaddr_storage& from, const std::string& reason);
+    void close_all();
+
+    sdk::Host host_;
+    std::string instance_;
+    uint32_t radio_ = 0;
+    Options options_;
+    uint64_t created_mono_us_ = 0;
+
+    int socket_ = -1;
+    int wake_fd_ = -1; // eventfd that wakes the receive thread to stop
+    int tx_log_fd_ = -1;
+    std::thread thread_;
+    std::atomic<bool> stopping_{false};
+
+    std::mutex tx_mutex_; // serializes tx_log writes
+
+    mutable std::mutex config_mutex_;
+    std::optional<v1::RadioConfig> config_;
+
+    // Receive-thread state, reused across datagrams.
+    RxpkDecoder decoder_;
+    std::vector<v1::Uplink> uplinks_;
+    std::string serialized_;
+    std::string error_;
+    bool warned_ = false;
+    uint64_t last_warn_us_ = 0;
+    uint64_t suppressed_warnings_ = 0;
+};
+
+} // namespace forwarder::virtual_radio
+
+#endif // FORWARDER_VIRTUAL_RADIO_VIRTUAL_RADIO_HPP
