@@ -1,0 +1,25 @@
+#!/usr/bin/env bash
+# Installs what is missing, builds, and runs the whole test suite twice: a normal build,
+# then an AddressSanitizer + UndefinedBehaviorSanitizer build.
+#   scripts/test.sh                 everything
+#   scripts/test.sh --no-sanitize   skip the sanitizer build
+set -euo pipefail
+root=$(cd "$(dirname "$0")/.." && pwd)
+sanitize=1
+[ "${1:-}" = "--no-sanitize" ] && sanitize=0
+
+"$root/scripts/install-deps.sh"
+jobs=$(nproc 2>/dev/null || echo 2)
+
+echo "== build and test (RelWithDebInfo)"
+"$root/scripts/build.sh" "$root/build"
+(cd "$root/build" && ctest -j"$jobs" --output-on-failure --timeout 300)
+
+if [ "$sanitize" = 1 ]; then
+  echo "== build and test (ASan + UBSan)"
+  "$root/scripts/build.sh" "$root/build-asan" -DFORWARDER_SANITIZE=ON -DFORWARDER_BUILD_BENCH=OFF
+  (cd "$root/build-asan" &&
+    ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
+      ctest -j"$jobs" --output-on-failure --timeout 300)
+fi
+echo "== all tests passed"
