@@ -5,8 +5,7 @@
 // when it leaves the forwarder, and its latency is taken from a CLOCK_MONOTONIC stamp the
 // sender put in the payload. Prints idle RSS, latency percentiles at a fixed rate,
 // sustained throughput, CPU seconds per 10k uplinks and peak RSS. Every phase is bounded.
-#include <Poco/Base64Decoder.h>
-#include <Poco/Base64Encoder.h>
+#include "base64.hpp"
 
 #include <algorithm>
 #include <arpa/inet.h>
@@ -38,28 +37,6 @@ uint64_t now_ns()
     timespec ts{};
     clock_gettime(CLOCK_MONOTONIC, &ts);
     return static_cast<uint64_t>(ts.tv_sec) * 1000000000ull + static_cast<uint64_t>(ts.tv_nsec);
-}
-
-std::string b64(const std::string& bytes)
-{
-    std::ostringstream out;
-    Poco::Base64Encoder enc(out);
-    enc.rdbuf()->setLineLength(0);
-    enc << bytes;
-    enc.close();
-    return out.str();
-}
-
-std::string unb64(const std::string& text)
-{
-    std::istringstream in(text);
-    Poco::Base64Decoder dec(in);
-    std::string out;
-    char c;
-    while (dec.get(c)) {
-        out.push_back(c);
-    }
-    return out;
 }
 
 long status_kb(pid_t pid, const char* key)
@@ -145,7 +122,8 @@ private:
             return;
         }
         const auto e = l.find('"', p + 8);
-        const std::string payload = unb64(l.substr(p + 8, e - p - 8));
+        std::string payload;
+        forwarder::support::base64_decode(std::string_view(l).substr(p + 8, e - p - 8), payload);
         count_.fetch_add(1);
         if (payload.size() >= 8) {
             uint64_t sent = 0;
@@ -193,7 +171,7 @@ public:
                 dg += (b ? "," : "");
                 dg += "{\"freq\":868.1,\"datr\":\"SF7BW125\",\"codr\":\"4/5\",\"rssi\":-60,"
                       "\"lsnr\":7.5,\"size\":23,\"data\":\"" +
-                      b64(payload) + "\"}";
+                      forwarder::support::base64_encode(payload) + "\"}";
             }
             dg += "]}";
             sendto(fd_, dg.data(), dg.size(), 0, reinterpret_cast<sockaddr*>(&addr_), sizeof addr_);

@@ -1,14 +1,14 @@
 #include "rxpk_codec.hpp"
 
+#include "base64.hpp"
+#include "lora_text.hpp"
+
 #include <forwarder/plugin.hpp>
 
-#include <Poco/Base64Decoder.h>
-#include <Poco/Base64Encoder.h>
 #include <Poco/Dynamic/Var.h>
 #include <Poco/Exception.h>
 #include <Poco/JSON/Array.h>
 #include <Poco/JSON/Object.h>
-#include <Poco/MemoryStream.h>
 
 #include <charconv>
 #include <cmath>
@@ -259,7 +259,7 @@ public:
             const std::string* text = get_string(*datr);
             uint32_t sf = 0;
             uint32_t bw = 0;
-            if (text == nullptr || !parse_lora_datr(*text, sf, bw)) {
+            if (text == nullptr || !support::parse_lora_datr(*text, sf, bw)) {
                 return fail("datr", "expected " + std::string(kDatrLoRaExpected) + ", got " +
                                         describe(*datr));
             }
@@ -269,7 +269,7 @@ public:
                             "missing, expected \"4/5\", \"4/6\", \"4/7\", \"4/8\" or \"OFF\"");
             }
             const std::string* codr_text = get_string(*codr);
-            if (codr_text == nullptr || !parse_coding_rate(*codr_text, rate)) {
+            if (codr_text == nullptr || !support::parse_coding_rate(*codr_text, rate)) {
                 return fail("codr", "expected \"4/5\", \"4/6\", \"4/7\", \"4/8\" or \"OFF\", got " +
                                         describe(*codr));
             }
@@ -287,7 +287,7 @@ public:
         if (data_text == nullptr) {
             return fail("data", "expected a base64 string, got " + describe(*data));
         }
-        if (!base64_decode(*data_text, *up.mutable_payload())) {
+        if (!support::base64_decode(*data_text, *up.mutable_payload())) {
             return fail("data", "not valid base64: " + quote(*data_text));
         }
         if (size != nullptr) {
@@ -379,110 +379,6 @@ private:
 } // namespace
 
 // --- Public functions -----------------------------------------------------------------
-
-bool parse_lora_datr(std::string_view text, uint32_t& spreading_factor, uint32_t& bandwidth_hz)
-{
-    if (text.size() < 7 || text.substr(0, 2) != "SF") {
-        return false;
-    }
-    const size_t bw_at = text.find("BW", 2);
-    if (bw_at == std::string_view::npos) {
-        return false;
-    }
-    const std::string_view sf_text = text.substr(2, bw_at - 2);
-    const std::string_view bw_text = text.substr(bw_at + 2);
-    uint32_t sf = 0;
-    auto [sf_end, sf_ec] = std::from_chars(sf_text.data(), sf_text.data() + sf_text.size(), sf);
-    if (sf_ec != std::errc() || sf_end != sf_text.data() + sf_text.size() || sf_text.size() > 2 ||
-        sf_text.front() == '0' || sf < 5 || sf > 12) {
-        return false;
-    }
-    uint32_t bw = 0;
-    if (bw_text == "125") {
-        bw = 125000;
-    } else if (bw_text == "250") {
-        bw = 250000;
-    } else if (bw_text == "500") {
-        bw = 500000;
-    } else {
-        return false;
-    }
-    spreading_factor = sf;
-    bandwidth_hz = bw;
-    return true;
-}
-
-bool parse_coding_rate(std::string_view text, v1::CodingRate& rate)
-{
-    if (text == "4/5") {
-        rate = v1::CR_4_5;
-    } else if (text == "4/6") {
-        rate = v1::CR_4_6;
-    } else if (text == "4/7") {
-        rate = v1::CR_4_7;
-    } else if (text == "4/8") {
-        rate = v1::CR_4_8;
-    } else if (text == "OFF") {
-        rate = v1::CR_OFF;
-    } else {
-        return false;
-    }
-    return true;
-}
-
-std::string base64_encode(std::string_view bytes)
-{
-    std::ostringstream out;
-    {
-        Poco::Base64Encoder encoder(out);
-        encoder.rdbuf()->setLineLength(0);
-        encoder.write(bytes.data(), static_cast<std::streamsize>(bytes.size()));
-        encoder.close();
-    }
-    return std::move(out).str();
-}
-
-bool base64_decode(std::string_view text, std::string& bytes)
-{
-    bytes.clear();
-    // Poco's decoder is lenient (it skips whitespace and tolerates stray padding), so check
-    // the shape strictly first: alphabet characters, then at most two '=' that complete
-    // the last group of four. Unpadded text (length % 4 of 2 or 3) is accepted too.
-    size_t pad = 0;
-    while (pad < text.size() && text[text.size() - 1 - pad] == '=') {
-        ++pad;
-    }
-    const size_t body = text.size() - pad;
-    if (pad > 2 || (pad > 0 && text.size() % 4 != 0) || body % 4 == 1) {
-        return false;
-    }
-    for (size_t i = 0; i < body; ++i) {
-        const char c = text[i];
-        const bool ok = (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') ||
-                        (c >= '0' && c <= '9') || c == '+' || c == '/';
-        if (!ok) {
-            return false;
-        }
-    }
-    if (body == 0) {
-        return true;
-    }
-    const size_t expected = body / 4 * 3 + (body % 4 == 0 ? 0 : body % 4 - 1);
-    try {
-        Poco::MemoryInputStream in(text.data(), body);
-        Poco::Base64Decoder decoder(in, Poco::BASE64_NO_PADDING);
-        bytes.resize(expected);
-        decoder.read(bytes.data(), static_cast<std::streamsize>(expected));
-        if (static_cast<size_t>(decoder.gcount()) != expected) {
-            bytes.clear();
-            return false;
-        }
-    } catch (const std::exception&) {
-        bytes.clear();
-        return false;
-    }
-    return true;
-}
 
 bool RxpkDecoder::decode(std::string_view datagram, const RxContext& context,
                          std::vector<v1::Uplink>& out, std::string& error)
@@ -583,7 +479,7 @@ std::string format_tx_log_line(const v1::TxRequest& request, uint32_t count_us,
         throw sdk::Error("tx_request: no modulation (expected lora or fsk)");
     }
 
-    const std::string data = base64_encode(request.payload());
+    const std::string data = support::base64_encode(request.payload());
     std::string line;
     line.reserve(200 + data.size());
     line += "{\"count_us\":";
@@ -608,25 +504,12 @@ std::string format_tx_log_line(const v1::TxRequest& request, uint32_t count_us,
             line.append(buffer, end);
         }
         line += "\",\"codr\":";
-        switch (lora.coding_rate()) {
-        case v1::CR_4_5:
-            line += "\"4/5\"";
-            break;
-        case v1::CR_4_6:
-            line += "\"4/6\"";
-            break;
-        case v1::CR_4_7:
-            line += "\"4/7\"";
-            break;
-        case v1::CR_4_8:
-            line += "\"4/8\"";
-            break;
-        case v1::CR_OFF:
-            line += "\"OFF\"";
-            break;
-        default:
+        if (const char* name = support::coding_rate_name(lora.coding_rate())) {
+            line += '"';
+            line += name;
+            line += '"';
+        } else {
             line += "null"; // not specified by the requester
-            break;
         }
     } else {
         append_uint(line, modulation.fsk().bitrate());

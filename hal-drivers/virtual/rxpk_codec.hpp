@@ -58,17 +58,6 @@ DecodeResult decode_rxpk(std::string_view datagram, const RxContext& context);
 std::string format_tx_log_line(const v1::TxRequest& request, uint32_t count_us,
                                uint32_t handed_at_us);
 
-// Building blocks, exposed for tests.
-
-// "SF7BW125" -> 7, 125000. SF 5..12, BW 125/250/500. False if the text is anything else.
-bool parse_lora_datr(std::string_view text, uint32_t& spreading_factor, uint32_t& bandwidth_hz);
-// "4/5" -> CR_4_5, ..., "OFF" -> CR_OFF. False if the text is anything else.
-bool parse_coding_rate(std::string_view text, v1::CodingRate& rate);
-// Standard base64 with padding, no line breaks.
-std::string base64_encode(std::string_view bytes);
-// Standard base64; padding optional, no whitespace or other characters. False if invalid.
-bool base64_decode(std::string_view text, std::string& bytes);
-
 } // namespace forwarder::virtual_radio
 
 #endif // FORWARDER_VIRTUAL_RADIO_RXPK_CODEC_HPP

@@ -1,76 +1,19 @@
 #include "capture_format.hpp"
 
-#include <Poco/Base64Encoder.h>
+#include "base64.hpp"
+#include "json_text.hpp"
+#include "lora_text.hpp"
 
 #include <cstdio>
-#include <sstream>
 
 namespace forwarder::capture {
 
-using forwarder::v1::CodingRate;
-
-std::string json_escape(const std::string& text)
-{
-    std::string out;
-    out.reserve(text.size() + 2);
-    for (unsigned char c : text) {
-        switch (c) {
-        case '"':
-            out += "\\\"";
-            break;
-        case '\\':
-            out += "\\\\";
-            break;
-        case '\n':
-            out += "\\n";
-            break;
-        case '\r':
-            out += "\\r";
-            break;
-        case '\t':
-            out += "\\t";
-            break;
-        default:
-            if (c < 0x20) {
-                char buf[8];
-                std::snprintf(buf, sizeof buf, "\\u%04x", c);
-                out += buf;
-            } else {
-                out.push_back(static_cast<char>(c));
-            }
-        }
-    }
-    return out;
-}
-
-std::string base64(const std::string& bytes)
-{
-    std::ostringstream out;
-    Poco::Base64Encoder enc(out);
-    enc.rdbuf()->setLineLength(0);
-    enc.write(bytes.data(), static_cast<std::streamsize>(bytes.size()));
-    enc.close();
-    return out.str();
-}
-
 namespace {
 
-const char* coding_rate(CodingRate cr)
+const char* coding_rate_text(forwarder::v1::CodingRate rate)
 {
-    switch (cr) {
-    case forwarder::v1::CR_4_5:
-        return "4/5";
-    case forwarder::v1::CR_4_6:
-        return "4/6";
-    case forwarder::v1::CR_4_7:
-        return "4/7";
-    case forwarder::v1::CR_4_8:
-        return "4/8";
-    case forwarder::v1::CR_OFF:
-        return "OFF";
-    default:
-        return "";
-    }
+    const char* name = support::coding_rate_name(rate);
+    return name != nullptr ? name : "";
 }
 
 const char* crc_name(forwarder::v1::CrcStatus crc)
@@ -102,7 +45,7 @@ std::string format_uplink(const forwarder::v1::Uplink& up)
     if (mod.has_lora()) {
         std::snprintf(buf, sizeof buf, "\"modu\":\"LORA\",\"datr\":\"SF%uBW%u\",\"codr\":\"%s\",",
                       mod.lora().spreading_factor(), mod.lora().bandwidth_hz() / 1000,
-                      coding_rate(mod.lora().coding_rate()));
+                      coding_rate_text(mod.lora().coding_rate()));
         line += buf;
     } else if (mod.has_fsk()) {
         std::snprintf(buf, sizeof buf, "\"modu\":\"FSK\",\"datr\":%u,", mod.fsk().bitrate());
@@ -122,7 +65,7 @@ std::string format_uplink(const forwarder::v1::Uplink& up)
         line += "\"gps_time_us\":" + std::to_string(up.gps_time_us()) + ",";
     }
     line += "\"size\":" + std::to_string(up.payload().size()) + ",\"data\":\"" +
-            base64(up.payload()) + "\"}";
+            support::base64_encode(up.payload()) + "\"}";
     return line;
 }
 
@@ -133,7 +76,8 @@ std::string format_tx_result(const forwarder::v1::TxResult& r)
            "\",\"radio\":" + std::to_string(r.radio()) +
            ",\"count_us\":" + std::to_string(r.count_us()) +
            ",\"airtime_us\":" + std::to_string(r.airtime_us()) + ",\"requester\":\"" +
-           json_escape(r.requester()) + "\",\"detail\":\"" + json_escape(r.detail()) + "\"}";
+           support::json_escape(r.requester()) + "\",\"detail\":\"" +
+           support::json_escape(r.detail()) + "\"}";
 }
 
 std::string format_stats(const forwarder::v1::GatewayStats& s)
@@ -146,7 +90,8 @@ std::string format_stats(const forwarder::v1::GatewayStats& s)
                        ",\"bus_dropped\":" + std::to_string(s.bus_dropped()) + ",\"counters\":{";
     bool first = true;
     for (const auto& c : s.counters()) {
-        line += (first ? "\"" : ",\"") + json_escape(c.name()) + "\":" + std::to_string(c.value());
+        line += (first ? "\"" : ",\"") + support::json_escape(c.name()) +
+                "\":" + std::to_string(c.value());
         first = false;
     }
     return line + "}}";

@@ -13,7 +13,4 @@ std::string format_tx_result(const forwarder::v1::TxResult& result);
 // {"type":"stats",…}
 std::string format_stats(const forwarder::v1::GatewayStats& stats);
 
-std::string json_escape(const std::string& text);
-std::string base64(const std::string& bytes);
-
 } // namespace forwarder::capture

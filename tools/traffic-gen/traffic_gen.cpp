@@ -5,6 +5,8 @@
 // counting up from 0, FPort 1, filler FRMPayload, a fake MIC). With --stamp the first 8
 // bytes of every payload carry the sender's CLOCK_MONOTONIC time in ns (little-endian),
 // so a receiver on the same host can measure latency.
+#include "base64.hpp"
+
 #include <arpa/inet.h>
 #include <netinet/in.h>
 #include <sys/socket.h>
@@ -219,32 +221,6 @@ void sleep_until_ns(uint64_t deadline)
     }
 }
 
-void append_base64(std::string& out, const uint8_t* data, size_t size)
-{
-    static constexpr char kAlphabet[] =
-        "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-    size_t i = 0;
-    for (; i + 3 <= size; i += 3) {
-        const uint32_t group = uint32_t{data[i]} << 16 | uint32_t{data[i + 1]} << 8 | data[i + 2];
-        out.push_back(kAlphabet[group >> 18 & 63]);
-        out.push_back(kAlphabet[group >> 12 & 63]);
-        out.push_back(kAlphabet[group >> 6 & 63]);
-        out.push_back(kAlphabet[group & 63]);
-    }
-    if (size - i == 1) {
-        const uint32_t group = uint32_t{data[i]} << 16;
-        out.push_back(kAlphabet[group >> 18 & 63]);
-        out.push_back(kAlphabet[group >> 12 & 63]);
-        out += "==";
-    } else if (size - i == 2) {
-        const uint32_t group = uint32_t{data[i]} << 16 | uint32_t{data[i + 1]} << 8;
-        out.push_back(kAlphabet[group >> 18 & 63]);
-        out.push_back(kAlphabet[group >> 12 & 63]);
-        out.push_back(kAlphabet[group >> 6 & 63]);
-        out.push_back('=');
-    }
-}
-
 // A deterministic filler byte stream (xorshift32), so captures differ frame to frame.
 uint8_t filler(uint32_t& state)
 {
@@ -352,7 +328,8 @@ int main(int argc, char** argv)
                 fcnt == first ? "" : ",", settings.freq_mhz ? size_t{0} : channel, mhz, settings.sf,
                 rssi, snr, settings.size);
             datagram.append(item, static_cast<size_t>(n));
-            append_base64(datagram, frame.data(), frame.size());
+            datagram += forwarder::support::base64_encode(
+                std::string_view(reinterpret_cast<const char*>(frame.data()), frame.size()));
             datagram += "\"}";
             if (!settings.quiet) {
                 std::printf("frame %llu/%llu: FCnt %llu, %.6f MHz, SF%uBW125, %u bytes\n",

@@ -1,4 +1,5 @@
 // Unit tests of the virtual radio's wire formats (rxpk datagrams in, tx_log lines out).
+#include "base64.hpp"
 #include "rxpk_codec.hpp"
 
 #include <forwarder/plugin.hpp>
@@ -410,38 +411,6 @@ TEST(RxpkMalformed, LongValuesAreShortenedInErrors)
     EXPECT_NE(error.find("...\""), std::string::npos);
 }
 
-// --- Building blocks ----------------------------------------------------------------
-
-TEST(RxpkCodec, ParseLoRaDatr)
-{
-    uint32_t sf = 0;
-    uint32_t bw = 0;
-    EXPECT_TRUE(fv::parse_lora_datr("SF10BW250", sf, bw));
-    EXPECT_EQ(sf, 10u);
-    EXPECT_EQ(bw, 250000u);
-    EXPECT_FALSE(fv::parse_lora_datr("SF10BW250x", sf, bw));
-    EXPECT_FALSE(fv::parse_lora_datr("SF+7BW125", sf, bw));
-}
-
-TEST(RxpkCodec, Base64RoundTrip)
-{
-    std::string bytes;
-    for (int i = 0; i < 256; ++i) {
-        bytes.push_back(static_cast<char>(i));
-    }
-    const std::string text = fv::base64_encode(bytes);
-    EXPECT_EQ(text.find_first_of("\r\n"), std::string::npos);
-    std::string back;
-    ASSERT_TRUE(fv::base64_decode(text, back));
-    EXPECT_EQ(back, bytes);
-    EXPECT_EQ(fv::base64_encode(""), "");
-    EXPECT_EQ(fv::base64_encode("A"), "QQ==");
-    EXPECT_EQ(fv::base64_encode("AB"), "QUI=");
-    EXPECT_EQ(fv::base64_encode("ABC"), "QUJD");
-    ASSERT_TRUE(fv::base64_decode("QQ", back));
-    EXPECT_EQ(back, "A");
-}
-
 // --- tx_log lines -------------------------------------------------------------------
 
 namespace {
@@ -531,7 +500,7 @@ TEST(TxLogLine, LongPayloadStaysOnOneLineAndParses)
     const auto object = parser.parse(line).extract<Poco::JSON::Object::Ptr>();
     EXPECT_EQ(object->getValue<int>("size"), 250);
     std::string decoded;
-    ASSERT_TRUE(fv::base64_decode(object->getValue<std::string>("data"), decoded));
+    ASSERT_TRUE(forwarder::support::base64_decode(object->getValue<std::string>("data"), decoded));
     EXPECT_EQ(decoded, payload);
     EXPECT_DOUBLE_EQ(object->getValue<double>("freq"), 868.1);
 }

@@ -56,10 +56,3 @@ TEST(CaptureFormat, TxResultEscapesText)
               "\"count_us\":10,\"airtime_us\":0,\"requester\":\"lns\","
               "\"detail\":\"quote \\\" and\\nnewline\"}");
 }
-
-TEST(CaptureFormat, Base64LongPayloadHasNoLineBreaks)
-{
-    const std::string b = base64(std::string(200, '\xff'));
-    EXPECT_EQ(b.find('\n'), std::string::npos);
-    EXPECT_EQ(b.size(), 268u);
-}
