@@ -1,10 +1,16 @@
-// Uplink path benchmark: frames injected into the virtual radio over UDP → event bus →
-// capture transport, measured end to end on the real binary.
+// Uplink path benchmark on the real binary: frames injected into the virtual radio over UDP
+// → event bus → a transport → a sink this program reads, so every frame is counted when it
+// leaves the forwarder and its latency is taken from a CLOCK_MONOTONIC stamp the sender put
+// in the payload.
 //
-// The capture transport writes to a FIFO this program reads, so every frame is counted
-// when it leaves the forwarder, and its latency is taken from a CLOCK_MONOTONIC stamp the
-// sender put in the payload. Prints idle RSS, latency percentiles at a fixed rate,
-// sustained throughput, CPU seconds per 10k uplinks and peak RSS. Every phase is bounded.
+//   uplink-bench [--sink capture|lns] [RATE] [SECONDS]
+//
+//   capture  the capture transport writing JSON lines to a FIFO (latency at 1,000/s)
+//   lns      the LNS transport over ws:// on 127.0.0.1 to forwarder-lns-sim, whose
+//            printed messages are the receipts (latency at 500/s)
+//
+// Prints idle RSS, latency percentiles, sustained throughput, CPU seconds per 10k uplinks
+// and peak RSS. Every phase is bounded in time and count.
 #include "base64.hpp"
 
 #include <algorithm>
@@ -31,6 +37,9 @@
 #include <vector>
 
 namespace {
+
+// A LoRaWAN data up frame: MHDR, DevAddr, FCtrl, FCnt, FPort (9 bytes), then the stamp.
+constexpr size_t kStampAt = 9;
 
 uint64_t now_ns()
 {
@@ -114,20 +123,37 @@ private:
     void line(const std::string& l)
     {
         const uint64_t t = now_ns();
-        if (l.find("\"type\":\"uplink\"") == std::string::npos) {
+        std::string frame_part;
+        if (l.find("\"type\":\"uplink\"") != std::string::npos) {
+            // capture: the whole frame, base64; the stamp follows the 9-byte header.
+            const auto p = l.find("\"data\":\"");
+            if (p == std::string::npos) {
+                return;
+            }
+            const auto e = l.find('"', p + 8);
+            std::string payload;
+            forwarder::support::base64_decode(std::string_view(l).substr(p + 8, e - p - 8),
+                                              payload);
+            if (payload.size() >= kStampAt + 8) {
+                frame_part = payload.substr(kStampAt, 8);
+            }
+        } else if (l.find("\"msgtype\":\"updf\"") != std::string::npos) {
+            // lns-sim: FRMPayload in hex starts with the stamp.
+            const auto p = l.find("\"FRMPayload\":\"");
+            if (p == std::string::npos || p + 14 + 16 > l.size()) {
+                return;
+            }
+            for (size_t i = 0; i < 8; ++i) {
+                frame_part.push_back(
+                    static_cast<char>(std::stoi(l.substr(p + 14 + 2 * i, 2), nullptr, 16)));
+            }
+        } else {
             return;
         }
-        const auto p = l.find("\"data\":\"");
-        if (p == std::string::npos) {
-            return;
-        }
-        const auto e = l.find('"', p + 8);
-        std::string payload;
-        forwarder::support::base64_decode(std::string_view(l).substr(p + 8, e - p - 8), payload);
         count_.fetch_add(1);
-        if (payload.size() >= 8) {
+        if (frame_part.size() == 8) {
             uint64_t sent = 0;
-            std::memcpy(&sent, payload.data(), 8);
+            std::memcpy(&sent, frame_part.data(), 8);
             std::lock_guard lock(mutex_);
             latencies_.push_back(static_cast<double>(t - sent) / 1000.0);
         }
@@ -164,13 +190,17 @@ public:
             }
             std::string dg = "{\"rxpk\":[";
             for (int b = 0; b < batch; ++b) {
-                std::string payload(23, '\0');
+                // 40 | DevAddr 26011F2A | FCtrl 0 | FCnt | FPort 1 | stamp 8 | 6 | MIC 4
+                std::string payload("\x40\x2a\x1f\x01\x26\x00\x00\x00\x01", kStampAt);
                 const uint64_t t = now_ns();
-                std::memcpy(payload.data(), &t, 8);
-                payload[8] = 0x40;
+                payload.append(reinterpret_cast<const char*>(&t), 8);
+                payload.append(10, '\x55');
+                payload[6] = static_cast<char>(fcnt_ & 0xFF);
+                payload[7] = static_cast<char>((fcnt_ >> 8) & 0xFF);
+                ++fcnt_;
                 dg += (b ? "," : "");
                 dg += "{\"freq\":868.1,\"datr\":\"SF7BW125\",\"codr\":\"4/5\",\"rssi\":-60,"
-                      "\"lsnr\":7.5,\"size\":23,\"data\":\"" +
+                      "\"lsnr\":7.5,\"data\":\"" +
                       forwarder::support::base64_encode(payload) + "\"}";
             }
             dg += "]}";
@@ -181,6 +211,7 @@ public:
 private:
     int fd_;
     sockaddr_in addr_{};
+    uint32_t fcnt_ = 0;
 };
 
 int free_port()
@@ -213,45 +244,99 @@ void wait_for(Receiver& rx, uint64_t target, std::chrono::milliseconds timeout)
     }
 }
 
+// Starts forwarder-lns-sim with its stdout on a pipe; returns the pipe and the port.
+int start_lns_sim(pid_t& pid, int& port)
+{
+    int fds[2];
+    if (pipe(fds) != 0) {
+        return -1;
+    }
+    pid = fork();
+    if (pid == 0) {
+        dup2(fds[1], 1);
+        close(fds[0]);
+        execl(FORWARDER_LNS_SIM, FORWARDER_LNS_SIM, "--listen", "127.0.0.1:0", "--duration", "300",
+              nullptr);
+        _exit(127);
+    }
+    close(fds[1]);
+    std::string first;
+    char c = 0;
+    while (first.size() < 256 && read(fds[0], &c, 1) == 1 && c != '\n') {
+        first.push_back(c);
+    }
+    const auto p = first.find("\"port\":");
+    port = p == std::string::npos ? 0 : std::stoi(first.substr(p + 7));
+    fcntl(fds[0], F_SETFL, O_NONBLOCK);
+    return fds[0];
+}
+
 } // namespace
 
 int main(int argc, char** argv)
 {
-    const double throughput_rate = argc > 1 ? std::stod(argv[1]) : 25000;
-    const double seconds = argc > 2 ? std::stod(argv[2]) : 5;
+    std::string sink = "capture";
+    std::vector<std::string> positional;
+    for (int i = 1; i < argc; ++i) {
+        if (std::string(argv[i]) == "--sink" && i + 1 < argc) {
+            sink = argv[++i];
+        } else {
+            positional.emplace_back(argv[i]);
+        }
+    }
+    if (sink != "capture" && sink != "lns") {
+        std::fprintf(stderr, "usage: uplink-bench [--sink capture|lns] [RATE] [SECONDS]\n");
+        return 2;
+    }
+    const bool lns = sink == "lns";
+    const double throughput_rate =
+        positional.size() > 0 ? std::stod(positional[0]) : (lns ? 12000 : 25000);
+    const double seconds = positional.size() > 1 ? std::stod(positional[1]) : 5;
+    const double latency_rate = lns ? 500 : 1000;
     const auto dir =
         std::filesystem::temp_directory_path() / ("fwd-bench-" + std::to_string(getpid()));
     std::filesystem::create_directories(dir);
-    const std::string fifo = (dir / "capture.fifo").string();
-    mkfifo(fifo.c_str(), 0600);
     const int port = free_port();
     const std::string cfg = (dir / "bench.yaml").string();
-    std::ofstream(cfg) << "gateway: {eui: \"0016c001ff10a235\", log: {level: warn}}\n"
-                          "radios:\n  - driver: virtual\n    options: {uplink_udp: \"127.0.0.1:"
-                       << port
-                       << "\"}\ntransports:\n  - plugin: capture\n    queue_size: 65536\n"
-                          "    options: {path: "
-                       << fifo << "}\nstats: {interval_s: 0}\n";
-    const int rfd = open(fifo.c_str(), O_RDONLY | O_NONBLOCK);
+    std::ofstream out(cfg);
+    out << "gateway: {eui: \"0016c001ff10a235\", log: {level: warn}}\n"
+           "radios:\n  - driver: virtual\n    options: {uplink_udp: \"127.0.0.1:"
+        << port << "\"}\ntransports:\n";
+    int rfd = -1;
+    pid_t sim = -1;
+    if (lns) {
+        int sim_port = 0;
+        rfd = start_lns_sim(sim, sim_port);
+        out << "  - plugin: lns\n    queue_size: 65536\n    options: {uri: \"ws://127.0.0.1:"
+            << sim_port << "\", queue_max: 200000}\n";
+    } else {
+        const std::string fifo = (dir / "capture.fifo").string();
+        mkfifo(fifo.c_str(), 0600);
+        rfd = open(fifo.c_str(), O_RDONLY | O_NONBLOCK);
+        out << "  - plugin: capture\n    queue_size: 65536\n    options: {path: " << fifo << "}\n";
+    }
+    out << "stats: {interval_s: 0}\n";
+    out.close();
     const pid_t pid = fork();
     if (pid == 0) {
         execl(FORWARDER_BINARY, FORWARDER_BINARY, "--config", cfg.c_str(), nullptr);
         _exit(127);
     }
-    std::this_thread::sleep_for(std::chrono::milliseconds(1000));
+    std::this_thread::sleep_for(std::chrono::milliseconds(1500));
     Receiver rx(rfd);
     Sender tx(port);
-    std::printf("forwarder uplink benchmark (virtual radio -> bus -> capture), pid %d\n", pid);
+    std::printf("forwarder uplink benchmark (virtual radio -> bus -> %s), pid %d\n",
+                lns ? "lns over ws:// -> forwarder-lns-sim" : "capture", pid);
     std::printf("idle RSS:                 %ld kB\n", status_kb(pid, "VmRSS:"));
 
     // Latency at a fixed, moderate rate.
-    const uint64_t n_lat = static_cast<uint64_t>(1000 * seconds);
-    tx.send(n_lat, 1000, 1);
+    const uint64_t n_lat = static_cast<uint64_t>(latency_rate * seconds);
+    tx.send(n_lat, latency_rate, 1);
     wait_for(rx, n_lat, std::chrono::seconds(10));
     auto lat = rx.take_latencies_us();
     std::printf(
-        "latency @1000/s (%zu of %llu): p50 %.0f us, p99 %.0f us, p99.9 %.0f us, max %.0f us\n",
-        lat.size(), static_cast<unsigned long long>(n_lat), percentile(lat, 50),
+        "latency @%.0f/s (%zu of %llu): p50 %.0f us, p99 %.0f us, p99.9 %.0f us, max %.0f us\n",
+        latency_rate, lat.size(), static_cast<unsigned long long>(n_lat), percentile(lat, 50),
         percentile(lat, 99), percentile(lat, 99.9), percentile(lat, 100));
 
     // Sustained throughput, 8 frames per datagram as a concentrator read would batch them.
@@ -277,6 +362,10 @@ int main(int argc, char** argv)
     kill(pid, SIGTERM);
     int status = 0;
     waitpid(pid, &status, 0);
+    if (sim > 0) {
+        kill(sim, SIGTERM);
+        waitpid(sim, &status, 0);
+    }
     close(rfd);
     std::filesystem::remove_all(dir);
     return 0;

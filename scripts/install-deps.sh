@@ -7,6 +7,7 @@ packages=(
   build-essential cmake pkg-config git
   libpoco-dev libssl-dev libyaml-cpp-dev libprotobuf-dev protobuf-compiler
   libgtest-dev libgmock-dev
+  openssl clang libclang-rt-14-dev
   dpkg-dev file
 )
 

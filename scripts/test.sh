@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Installs what is missing, builds, and runs the whole test suite twice: a normal build,
-# then an AddressSanitizer + UndefinedBehaviorSanitizer build.
+# then an AddressSanitizer + UndefinedBehaviorSanitizer build; then runs the LNS message
+# decoder's fuzz target (libFuzzer) briefly.
 #   scripts/test.sh                 everything
 #   scripts/test.sh --no-sanitize   skip the sanitizer build
 set -euo pipefail
@@ -22,4 +23,6 @@ if [ "$sanitize" = 1 ]; then
     ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
       ctest -j"$jobs" --output-on-failure --timeout 300)
 fi
+echo "== fuzz the LNS message decoder (${FUZZ_SECONDS:-30} s)"
+bash "$root/plugins/lns/fuzz/run.sh" "$root/build" "${FUZZ_SECONDS:-30}"
 echo "== all tests passed"

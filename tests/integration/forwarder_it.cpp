@@ -134,7 +134,7 @@ TEST(Cli, DefaultConfigChecksWithoutOpeningTheNetwork)
     std::string out, err;
     EXPECT_EQ(run({kBinary, "--check-config", kSourceDir + "/config/forwarder.yaml"}, out, err), 0)
         << err;
-    EXPECT_NE(out.find("OK (1 radio, 1 transport)"), std::string::npos) << out;
+    EXPECT_NE(out.find("OK (1 radio, 2 transports)"), std::string::npos) << out;
 }
 
 TEST_F(ForwarderTest, CheckConfigReportsPluginOptionErrorsWithLocation)

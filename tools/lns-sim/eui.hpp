@@ -9,9 +9,8 @@
 namespace lns_sim {
 
 // Parses a gateway id as the reference station does (rt_readEui): ID6 ("b827:ebff:fe61:51cf",
-// "::1", "4::"), dashed or colon byte pairs, or plain hex digits; case-insensitive. In addition
-// an optional lower-case "word-" prefix before the id is dropped ("router-::1"), and any other
-// character (the reference stops scanning there) is an error. Returns nullopt on a syntax error.
+// "::1", "4::"), dashed or colon byte pairs, or plain hex digits; case-insensitive; an optional
+// lower-case "word-" prefix is dropped. Returns nullopt on a syntax error.
 std::optional<uint64_t> parse_eui(std::string_view text);
 
 // Exactly 16 hex digits (either case), nothing else.

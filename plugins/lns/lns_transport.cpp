@@ -1,0 +1,942 @@
+#include "lns_transport.hpp"
+
+#include <yaml-cpp/yaml.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <cmath>
+#include <cstring>
+#include <filesystem>
+#include <fstream>
+#include <poll.h>
+#include <spawn.h>
+#include <sys/eventfd.h>
+#include <sys/time.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+extern char** environ;
+
+namespace forwarder::lns {
+
+namespace {
+
+constexpr uint64_t kMask48 = 0xFFFFFFFFFFFFull;
+// At most this many recently sent uplinks are kept for resending: more than the socket
+// buffers between us and the server hold (≈ 2 MB of JSON), without keeping seconds of
+// traffic at high rates.
+constexpr size_t kResendMaxFrames = 4096;
+
+const fwd_option kOptions[] = {
+    {"uri", FWD_OPT_STRING, 0, nullptr,
+     "discovery endpoint ws://host:port or wss://host:port (e.g. "
+     "wss://eu1.cloud.thethings.network:8887)"},
+    {"trust", FWD_OPT_STRING, 0, nullptr,
+     "CA certificate(s) of the LNS, PEM or DER (needed for wss)"},
+    {"key", FWD_OPT_STRING, 0, nullptr,
+     "token file of `Name: value` header lines (e.g. Authorization: Bearer ...), or the client "
+     "private key for mutual TLS"},
+    {"cert", FWD_OPT_STRING, 0, nullptr, "client certificate for mutual TLS, PEM or DER"},
+    {"tls_verify_hostname", FWD_OPT_BOOL, 0, "true", "check the server certificate's host name"},
+    {"router_eui", FWD_OPT_STRING, 0, "gateway EUI",
+     "router id sent to /router-info (16 hex or ID6)"},
+    {"station_dir", FWD_OPT_STRING, 0, nullptr,
+     "a Basic Station home directory: tc.uri, tc.trust, tc.key, tc.crt fill the options not given"},
+    {"queue_max", FWD_OPT_INT, 0, "10000",
+     "uplinks kept while disconnected (oldest dropped first)"},
+    {"queue_max_age_s", FWD_OPT_INT, 0, "3600", "uplinks older than this are dropped"},
+    {"ping_interval_s", FWD_OPT_INT, 0, "30",
+     "websocket ping interval; 2 unanswered pings or 3 intervals of silence mean a dead link"},
+    {"connect_timeout_s", FWD_OPT_INT, 0, "10", "DNS + TCP + TLS + upgrade timeout"},
+    {"backoff_initial_ms", FWD_OPT_INT, 0, "1000", "first reconnect delay (doubles, with jitter)"},
+    {"backoff_max_s", FWD_OPT_INT, 0, "60", "longest reconnect delay"},
+    {"resend_window_ms", FWD_OPT_INT, 0, "2000",
+     "uplinks sent this shortly before a connection broke are sent again after reconnecting"},
+    {"runcmd_allow", FWD_OPT_LIST, 0, "[]",
+     "commands the LNS may run with runcmd (none by default)"},
+    {"model", FWD_OPT_STRING, 0, "linux", "`model` in the version message"},
+    {"features", FWD_OPT_STRING, 0, "prod", "`features` in the version message"},
+    {"forward_heard_downlinks", FWD_OPT_BOOL, 0, "false",
+     "forward downlink and join-accept frames heard on air (dndf, jacc)"},
+    {nullptr, 0, 0, nullptr, nullptr}};
+
+std::string trim(std::string s)
+{
+    const auto b = s.find_first_not_of(" \t\r\n");
+    const auto e = s.find_last_not_of(" \t\r\n");
+    return b == std::string::npos ? "" : s.substr(b, e - b + 1);
+}
+
+template <class T> T number(const YAML::Node& n, const char* key, T min, T max, T fallback)
+{
+    if (!n[key]) {
+        return fallback;
+    }
+    T v{};
+    if (!YAML::convert<T>::decode(n[key], v) || v < min || v > max) {
+        throw sdk::Error(std::string(key) + ": expected an integer " + std::to_string(min) + ".." +
+                         std::to_string(max));
+    }
+    return v;
+}
+
+bool flag(const YAML::Node& n, const char* key, bool fallback)
+{
+    if (!n[key]) {
+        return fallback;
+    }
+    bool v = false;
+    if (!YAML::convert<bool>::decode(n[key], v)) {
+        throw sdk::Error(std::string(key) + ": expected true or false");
+    }
+    return v;
+}
+
+uint64_t utc_us()
+{
+    timeval tv{};
+    gettimeofday(&tv, nullptr);
+    return static_cast<uint64_t>(tv.tv_sec) * 1000000u + static_cast<uint64_t>(tv.tv_usec);
+}
+
+const char* outcome_text(forwarder::v1::TxOutcome o)
+{
+    return forwarder::v1::TxOutcome_Name(o).c_str();
+}
+
+} // namespace
+
+LnsOptions LnsOptions::parse(const std::string& yaml)
+{
+    YAML::Node n;
+    try {
+        n = YAML::Load(yaml);
+    } catch (const YAML::Exception& e) {
+        throw sdk::Error(std::string("options: invalid YAML: ") + e.what());
+    }
+    LnsOptions o;
+    auto str = [&](const char* key) { return n[key] ? n[key].as<std::string>() : std::string(); };
+    o.station_dir = str("station_dir");
+    o.uri = trim(str("uri"));
+    o.credentials.trust_file = str("trust");
+    o.credentials.key_file = str("key");
+    o.credentials.cert_file = str("cert");
+    if (!o.station_dir.empty()) {
+        namespace fs = std::filesystem;
+        const fs::path dir(o.station_dir);
+        if (!fs::is_directory(dir)) {
+            throw sdk::Error("station_dir: " + o.station_dir + " is not a directory");
+        }
+        auto have = [&](const char* f) { return fs::exists(dir / f); };
+        if (o.uri.empty() && have("tc.uri")) {
+            std::ifstream in(dir / "tc.uri");
+            std::string text((std::istreambuf_iterator<char>(in)),
+                             std::istreambuf_iterator<char>());
+            o.uri = trim(text);
+        }
+        if (o.credentials.trust_file.empty() && have("tc.trust")) {
+            o.credentials.trust_file = (dir / "tc.trust").string();
+        }
+        if (o.credentials.key_file.empty() && have("tc.key")) {
+            o.credentials.key_file = (dir / "tc.key").string();
+        }
+        if (o.credentials.cert_file.empty() && have("tc.crt")) {
+            o.credentials.cert_file = (dir / "tc.crt").string();
+        }
+    }
+    if (o.uri.empty()) {
+        throw sdk::Error("uri: missing (set `uri`, or `station_dir` with a tc.uri file)");
+    }
+    WsUri parsed;
+    std::string why;
+    if (!parse_ws_uri(o.uri, false, parsed, why)) {
+        throw sdk::Error("uri: " + why);
+    }
+    if (!parsed.path.empty() && parsed.path != "/") {
+        throw sdk::Error("uri: a discovery URI has no path (got '" + o.uri + "')");
+    }
+    if (parsed.tls && o.credentials.trust_file.empty()) {
+        throw sdk::Error("trust: a wss:// URI needs the LNS's CA certificate (`trust`)");
+    }
+    if (!o.credentials.trust_file.empty() && !std::filesystem::exists(o.credentials.trust_file)) {
+        throw sdk::Error("trust: no such file " + o.credentials.trust_file);
+    }
+    if (!o.credentials.key_file.empty()) {
+        try {
+            o.token = read_token_file(o.credentials.key_file, o.credentials.token_headers);
+        } catch (const std::runtime_error& e) {
+            throw sdk::Error(e.what());
+        }
+    }
+    if (!o.credentials.cert_file.empty()) {
+        if (!std::filesystem::exists(o.credentials.cert_file)) {
+            throw sdk::Error("cert: no such file " + o.credentials.cert_file);
+        }
+        if (o.credentials.key_file.empty() || o.token) {
+            throw sdk::Error("cert: mutual TLS needs `key` to be the client's private key");
+        }
+    } else if (!o.credentials.key_file.empty() && !o.token) {
+        throw sdk::Error("key: a private key needs the client certificate (`cert`)");
+    }
+    o.credentials.verify_hostname = flag(n, "tls_verify_hostname", true);
+    if (n["router_eui"]) {
+        uint64_t eui = 0;
+        if (!parse_eui(n["router_eui"].as<std::string>(), eui)) {
+            throw sdk::Error("router_eui: expected 16 hex digits or an ID6, got '" +
+                             n["router_eui"].as<std::string>() + "'");
+        }
+        o.router_eui = eui;
+    }
+    o.queue_max = number<size_t>(n, "queue_max", 1, 10'000'000, o.queue_max);
+    o.queue_max_age_s = number<uint32_t>(n, "queue_max_age_s", 1, 7 * 86400, o.queue_max_age_s);
+    o.ping_interval_s = number<uint32_t>(n, "ping_interval_s", 1, 3600, o.ping_interval_s);
+    o.connect_timeout_s = number<uint32_t>(n, "connect_timeout_s", 1, 300, o.connect_timeout_s);
+    o.backoff_initial_ms =
+        number<uint32_t>(n, "backoff_initial_ms", 10, 600'000, o.backoff_initial_ms);
+    o.backoff_max_s = number<uint32_t>(n, "backoff_max_s", 1, 3600, o.backoff_max_s);
+    o.resend_window_ms = number<uint32_t>(n, "resend_window_ms", 0, 60'000, o.resend_window_ms);
+    if (n["runcmd_allow"]) {
+        if (!n["runcmd_allow"].IsSequence()) {
+            throw sdk::Error("runcmd_allow: expected a list of commands");
+        }
+        for (const auto& c : n["runcmd_allow"]) {
+            o.runcmd_allow.push_back(c.as<std::string>());
+        }
+    }
+    if (n["model"]) {
+        o.model = n["model"].as<std::string>();
+    }
+    if (n["features"]) {
+        o.features = n["features"].as<std::string>();
+    }
+    o.forward_heard_downlinks = flag(n, "forward_heard_downlinks", false);
+    return o;
+}
+
+// --- RadioClock ------------------------------------------------------------------------
+
+uint64_t RadioClock::xtime(uint32_t count_us, uint64_t mono_us)
+{
+    if (!known_) {
+        known_ = true;
+        last_ext_ = count_us;
+    } else {
+        const int64_t predicted = predict(mono_us);
+        last_ext_ = predicted + static_cast<int32_t>(count_us - static_cast<uint32_t>(predicted));
+    }
+    last_mono_ = mono_us;
+    return bits() | (static_cast<uint64_t>(last_ext_) & kMask48);
+}
+
+uint64_t RadioClock::xtime_near(uint32_t count_us, uint64_t mono_us) const
+{
+    if (!known_) {
+        return 0;
+    }
+    const int64_t predicted = predict(mono_us);
+    const int64_t ext =
+        predicted + static_cast<int32_t>(count_us - static_cast<uint32_t>(predicted));
+    return bits() | (static_cast<uint64_t>(ext) & kMask48);
+}
+
+uint64_t RadioClock::xtime_now(uint64_t mono_us) const
+{
+    return known_ ? bits() | (static_cast<uint64_t>(predict(mono_us)) & kMask48) : 0;
+}
+
+// --- LnsTransport ----------------------------------------------------------------------
+
+LnsTransport::LnsTransport(sdk::Host host, const fwd_create_info_v1& info, const std::string& yaml)
+    : host_(host), name_(info.instance_name), gateway_eui_(info.gateway_eui),
+      options_(LnsOptions::parse(yaml)), rng_(std::random_device{}())
+{
+}
+
+LnsTransport::~LnsTransport()
+{
+    stop();
+}
+
+RadioClock& LnsTransport::radio_clock(uint32_t radio)
+{
+    auto it = clocks_.find(radio);
+    if (it == clocks_.end()) {
+        // A fresh, non-zero session id per radio and start (rule 3).
+        const auto session = static_cast<uint8_t>(1 + rng_() % 255);
+        it = clocks_.emplace(radio, RadioClock(radio, session)).first;
+    }
+    return it->second;
+}
+
+void LnsTransport::start()
+{
+    wake_fd_ = ::eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+    if (wake_fd_ < 0) {
+        throw sdk::Error(std::string("cannot create an eventfd: ") + std::strerror(errno));
+    }
+    running_ = true;
+    thread_ = std::thread([this] { run(); });
+}
+
+void LnsTransport::stop()
+{
+    if (!running_.exchange(false)) {
+        return;
+    }
+    wake();
+    if (thread_.joinable()) {
+        thread_.join();
+    }
+    ::close(wake_fd_);
+    wake_fd_ = -1;
+    ssl_.reset();
+}
+
+void LnsTransport::wake()
+{
+    if (wake_fd_ >= 0) {
+        const uint64_t one = 1;
+        [[maybe_unused]] auto n = ::write(wake_fd_, &one, sizeof one);
+    }
+}
+
+void LnsTransport::queue_control(std::string json)
+{
+    {
+        std::lock_guard lock(mutex_);
+        control_.push_back(std::move(json));
+    }
+    wake();
+}
+
+double LnsTransport::ref_time(uint64_t mono_us) const
+{
+    if (!mux_time_) {
+        return 0.0;
+    }
+    return mux_time_->first + static_cast<double>(mono_us - mux_time_->second) / 1e6;
+}
+
+void LnsTransport::deliver(uint32_t topic, std::string_view bytes)
+{
+    if (topic == FWD_TOPIC_UPLINK) {
+        PendingUplink p;
+        if (!p.uplink.ParseFromArray(bytes.data(), static_cast<int>(bytes.size()))) {
+            host_.stat_add("malformed_events");
+            return;
+        }
+        if (p.uplink.crc() != forwarder::v1::CRC_OK) {
+            return; // LoRaWAN servers want CRC-valid frames only
+        }
+        const uint64_t now = host_.monotonic_us();
+        // The frame was received a little before now: extend its counter at that moment.
+        const uint64_t at = p.uplink.received_mono_us() != 0 ? p.uplink.received_mono_us() : now;
+        size_t dropped = 0;
+        {
+            std::lock_guard lock(mutex_);
+            p.xtime = radio_clock(p.uplink.radio()).xtime(p.uplink.count_us(), at);
+            p.queued_mono_us = now;
+            uplinks_.push_back(std::move(p));
+            const uint64_t max_age = uint64_t{options_.queue_max_age_s} * 1000000u;
+            while (uplinks_.size() > options_.queue_max ||
+                   (!uplinks_.empty() && now - uplinks_.front().queued_mono_us > max_age)) {
+                uplinks_.pop_front();
+                ++dropped;
+            }
+        }
+        if (dropped > 0) {
+            host_.stat_add("uplinks_dropped", static_cast<int64_t>(dropped));
+        }
+        wake();
+    } else if (topic == FWD_TOPIC_TX_RESULT) {
+        forwarder::v1::TxResult r;
+        if (r.ParseFromArray(bytes.data(), static_cast<int>(bytes.size())) &&
+            r.requester() == name_) {
+            handle_result(r);
+        }
+    }
+}
+
+void LnsTransport::failure(const std::string& cause)
+{
+    // Each distinct failure is logged once as a warning; repeats go to debug.
+    if (cause != last_failure_) {
+        host_.warn(cause);
+        last_failure_ = cause;
+    } else {
+        host_.debug(cause + " (again)");
+    }
+    host_.stat_add("connection_failures");
+}
+
+void LnsTransport::sleep_backoff(uint32_t attempt)
+{
+    const double base =
+        options_.backoff_initial_ms * std::pow(2.0, std::min<uint32_t>(attempt, 16));
+    const double capped = std::min(base, options_.backoff_max_s * 1000.0);
+    std::uniform_real_distribution<double> jitter(0.75, 1.25);
+    const auto delay_ms = static_cast<int64_t>(capped * jitter(rng_));
+    host_.debug("reconnecting in " + std::to_string(delay_ms) + " ms");
+    const uint64_t until = host_.monotonic_us() + static_cast<uint64_t>(delay_ms) * 1000u;
+    while (running_ && host_.monotonic_us() < until) {
+        pollfd fd{wake_fd_, POLLIN, 0};
+        ::poll(&fd, 1, 100);
+        uint64_t v = 0;
+        [[maybe_unused]] auto n = ::read(wake_fd_, &v, sizeof v);
+    }
+}
+
+void LnsTransport::run()
+{
+    uint32_t attempt = 0;
+    uint32_t muxs_failures = 0;
+    std::optional<WsUri> muxs;
+    while (running_) {
+        if (!muxs) {
+            WsUri found;
+            if (!discover(found)) {
+                sleep_backoff(attempt++);
+                continue;
+            }
+            muxs = found;
+            muxs_failures = 0;
+        }
+        bool had_session = false;
+        try {
+            traffic(*muxs);
+        } catch (const ConnectError& e) {
+            failure("traffic " + std::string(muxs->tls ? "wss://" : "ws://") + muxs->host + ":" +
+                    std::to_string(muxs->port) + muxs->path + ": " + e.what());
+            if (++muxs_failures >= options_.muxs_failures_before_discovery ||
+                e.kind() == ConnectError::Kind::http) {
+                muxs.reset(); // back to discovery (§9)
+            }
+        } catch (const ConnectionLost& e) {
+            had_session = true;
+            failure(std::string("connection lost: ") + e.what());
+            muxs_failures = 0;
+        }
+        if (!running_) {
+            break;
+        }
+        if (had_session) {
+            attempt = 0; // a working session resets the backoff
+        }
+        sleep_backoff(attempt++);
+    }
+}
+
+bool LnsTransport::discover(WsUri& muxs)
+{
+    WsUri info;
+    std::string why;
+    parse_ws_uri(options_.uri, false, info, why);
+    info.path = "/router-info";
+    const uint64_t router = options_.router_eui.value_or(gateway_eui_);
+    const auto timeout = std::chrono::seconds(options_.connect_timeout_s);
+    try {
+        if (info.tls && !ssl_) {
+            ssl_.emplace(); // OpenSSL is initialised only when TLS is used
+        }
+        auto conn = WsConnection::open(info, options_.credentials, timeout);
+        conn->send_text(encode_router_info_request(router));
+        const uint64_t deadline = host_.monotonic_us() + 30'000'000u;
+        while (running_ && host_.monotonic_us() < deadline) {
+            if (!conn->wait_readable(std::chrono::milliseconds(200), -1)) {
+                continue;
+            }
+            Frame f = conn->receive();
+            if (f.type == Frame::Type::ping) {
+                conn->send_pong(f.payload);
+                continue;
+            }
+            if (f.type == Frame::Type::close) {
+                failure("discovery " + conn->peer() + ": closed by the server (code " +
+                        std::to_string(f.close_code) + ")");
+                return false;
+            }
+            if (f.type != Frame::Type::text) {
+                continue;
+            }
+            RouterInfo answer;
+            if (!decode_router_info(f.payload, answer, why)) {
+                failure("discovery " + conn->peer() + ": malformed answer: " + why);
+                return false;
+            }
+            conn->send_close(1000);
+            if (!answer.error.empty()) {
+                failure("discovery " + conn->peer() + ": rejected by the server: " + answer.error);
+                return false;
+            }
+            if (!parse_ws_uri(answer.uri, true, muxs, why)) {
+                failure("discovery " + conn->peer() + ": unusable traffic URI '" + answer.uri +
+                        "': " + why);
+                return false;
+            }
+            host_.info("discovery: router " + answer.router + ", muxs " + answer.muxs + ", uri " +
+                       answer.uri);
+            return true;
+        }
+        if (running_) {
+            failure("discovery " + conn->peer() + ": no answer within 30 s");
+        }
+    } catch (const ConnectError& e) {
+        failure("discovery " + std::string(info.tls ? "wss://" : "ws://") + info.host + ":" +
+                std::to_string(info.port) + "/router-info: " + e.what());
+    } catch (const std::exception& e) {
+        failure("discovery: " + std::string(e.what()));
+    }
+    return false;
+}
+
+void LnsTransport::traffic(const WsUri& muxs)
+{
+    if (muxs.tls && !ssl_) {
+        ssl_.emplace();
+    }
+    auto conn = WsConnection::open(muxs, options_.credentials,
+                                   std::chrono::seconds(options_.connect_timeout_s));
+    host_.info("connected to " + conn->peer());
+    last_failure_.clear();
+    host_.stat_add("connections");
+    VersionInfo version;
+    version.station = std::string("forwarder ") + FORWARDER_LNS_VERSION;
+    version.model = options_.model;
+    version.features = options_.features;
+    try {
+        conn->send_text(encode_version(version));
+        pump(*conn);
+    } catch (const std::runtime_error& e) {
+        // Uplinks sent just before the break may never have reached the server: send them
+        // again (duplicates are harmless to a network server, losses are not).
+        std::lock_guard lock(mutex_);
+        const uint64_t now = host_.monotonic_us();
+        size_t resent = 0;
+        while (!recently_sent_.empty()) {
+            auto& [sent_at, p] = recently_sent_.back();
+            if (now - sent_at <= uint64_t{options_.resend_window_ms} * 1000u) {
+                uplinks_.push_front(std::move(p));
+                ++resent;
+            }
+            recently_sent_.pop_back();
+        }
+        if (resent > 0) {
+            host_.stat_add("uplinks_resent", static_cast<int64_t>(resent));
+        }
+        throw ConnectionLost(e.what());
+    }
+}
+
+void LnsTransport::pump(WsConnection& conn)
+{
+    const uint64_t interval = uint64_t{options_.ping_interval_s} * 1000000u;
+    uint64_t last_rx = host_.monotonic_us();
+    uint64_t next_ping = last_rx + interval;
+    int pings_outstanding = 0;
+    std::vector<std::string> out;
+    while (running_) {
+        // 1. Send what is queued: control messages first, then uplinks (once configured).
+        out.clear();
+        const uint64_t now = host_.monotonic_us();
+        size_t sent_uplinks = 0;
+        bool more = false;
+        {
+            std::lock_guard lock(mutex_);
+            for (auto& c : control_) {
+                out.push_back(std::move(c));
+            }
+            control_.clear();
+            while (!recently_sent_.empty() && now - recently_sent_.front().first >
+                                                  uint64_t{options_.resend_window_ms} * 1000u) {
+                recently_sent_.pop_front();
+            }
+        }
+        for (const auto& text : out) {
+            conn.send_text(text);
+        }
+        for (int i = 0; i < 256; ++i) {
+            std::string json, why;
+            PendingUplink p;
+            {
+                std::lock_guard lock(mutex_);
+                if (!router_config_ || uplinks_.empty()) {
+                    break;
+                }
+                p = uplinks_.front();
+                UplinkMeta meta;
+                meta.dr = find_uplink_dr(*router_config_, p.uplink.modulation());
+                meta.freq_hz = p.uplink.frequency_hz();
+                meta.ref_time = ref_time(now);
+                meta.rctx = p.uplink.radio();
+                meta.xtime = p.xtime;
+                meta.gpstime = p.uplink.has_gps_time_us() ? p.uplink.gps_time_us() : 0;
+                meta.fts = p.uplink.has_fine_timestamp_ns() ? p.uplink.fine_timestamp_ns() : -1;
+                meta.rssi = p.uplink.rssi_channel_dbm();
+                meta.snr = p.uplink.snr_db();
+                meta.rxtime = static_cast<double>(utc_us()) / 1e6;
+                bool ok = meta.dr >= 0;
+                if (!ok) {
+                    why = "no data rate of the router_config matches the frame's modulation";
+                } else {
+                    ok = encode_uplink(p.uplink.payload(), meta, *router_config_,
+                                       options_.forward_heard_downlinks, json, why);
+                }
+                uplinks_.pop_front();
+                if (!ok) {
+                    host_.stat_add("uplinks_not_forwarded");
+                    host_.debug("uplink not forwarded: " + why);
+                    continue;
+                }
+            }
+            try {
+                conn.send_text(json);
+            } catch (...) {
+                std::lock_guard lock(mutex_);
+                uplinks_.push_front(std::move(p));
+                throw;
+            }
+            {
+                std::lock_guard lock(mutex_);
+                recently_sent_.emplace_back(now, std::move(p));
+                if (recently_sent_.size() > kResendMaxFrames) {
+                    recently_sent_.pop_front();
+                }
+                more = !uplinks_.empty();
+            }
+            ++sent_uplinks;
+        }
+        if (sent_uplinks > 0) {
+            host_.stat_add("uplinks_sent", static_cast<int64_t>(sent_uplinks));
+        }
+
+        // 2. Keepalive.
+        if (now >= next_ping) {
+            if (pings_outstanding >= 2) {
+                throw ConnectionLost("2 pings unanswered: dead link");
+            }
+            conn.send_ping("fwd");
+            ++pings_outstanding;
+            next_ping = now + interval;
+        }
+        if (now - last_rx > 3 * interval) {
+            throw ConnectionLost("nothing received for " + std::to_string(3 * interval / 1000000u) +
+                                 " s: dead link");
+        }
+
+        // 3. Wait for input or work.
+        const uint64_t wait_us = more ? 0 : std::min<uint64_t>(next_ping - now, 200'000);
+        if (conn.wait_readable(std::chrono::milliseconds(wait_us / 1000), wake_fd_)) {
+            Frame f = conn.receive();
+            last_rx = host_.monotonic_us();
+            switch (f.type) {
+            case Frame::Type::ping:
+                conn.send_pong(f.payload);
+                break;
+            case Frame::Type::pong:
+                pings_outstanding = 0;
+                break;
+            case Frame::Type::close:
+                conn.send_close(f.close_code == 0 ? 1000 : f.close_code);
+                throw ConnectionLost("closed by the server (code " + std::to_string(f.close_code) +
+                                     (f.payload.empty() ? "" : ": " + f.payload) + ")");
+            case Frame::Type::text:
+                handle_text(conn, f.payload);
+                break;
+            default:
+                break; // binary (rmtsh) is not supported: ignored
+            }
+        }
+        uint64_t v = 0;
+        [[maybe_unused]] auto n = ::read(wake_fd_, &v, sizeof v);
+    }
+    conn.send_close(1000);
+}
+
+void LnsTransport::handle_text(WsConnection& conn, const std::string& text)
+{
+    Decoded d;
+    std::string error;
+    if (!decode_message(text, d, error)) {
+        host_.stat_add("malformed_messages");
+        host_.warn("ignored a malformed message from " + conn.peer() + ": " + error);
+        return;
+    }
+    const uint64_t now = host_.monotonic_us();
+    if (d.mux_time) {
+        std::lock_guard lock(mutex_);
+        mux_time_ = std::make_pair(*d.mux_time, now);
+    }
+    if (auto* rc = std::get_if<RouterConfig>(&d.message)) {
+        if (rc->region == Region::unknown) {
+            host_.error("router_config: unknown region '" + rc->region_text +
+                        "': transmitting within freq_range with a conservative power limit");
+        }
+        for (const auto& w : rc->warnings) {
+            host_.warn("router_config: " + w);
+        }
+        size_t channels = 0;
+        for (auto& radio : rc->radios) {
+            channels += static_cast<size_t>(radio.multi_sf_channels_size()) +
+                        (radio.has_std_channel() ? 1 : 0) + (radio.has_fsk_channel() ? 1 : 0);
+            host_.publish(FWD_TOPIC_RADIO_CONFIG, radio.SerializeAsString());
+        }
+        host_.info("router_config: region " + rc->region_text + " (" + region_name(rc->region) +
+                   "), " + std::to_string(rc->radios.size()) + " concentrator(s), " +
+                   std::to_string(channels) + " channels, TX " + std::to_string(rc->freq_min) +
+                   ".." + std::to_string(rc->freq_max) + " Hz");
+        std::lock_guard lock(mutex_);
+        router_config_ = std::move(*rc);
+    } else if (auto* dl = std::get_if<Downlink>(&d.message)) {
+        host_.stat_add("downlinks_received");
+        handle_downlink(*dl);
+    } else if (auto* sched = std::get_if<DownlinkSchedule>(&d.message)) {
+        for (auto& entry : sched->entries) {
+            host_.stat_add("downlinks_received");
+            entry.dev_eui = 0; // dnsched frames get no dntxed (§8.3)
+            handle_downlink(entry);
+        }
+    } else if (auto* ts = std::get_if<TimeSync>(&d.message)) {
+        if (ts->xtime && ts->gpstime_us && *ts->gpstime_us > 0) {
+            std::lock_guard lock(mutex_);
+            gps_ref_ = GpsReference{*ts->xtime, static_cast<uint64_t>(*ts->gpstime_us), now};
+        }
+    } else if (std::get_if<GetXtime>(&d.message)) {
+        std::vector<uint64_t> xtimes;
+        {
+            std::lock_guard lock(mutex_);
+            uint32_t units = clocks_.empty() ? 1 : clocks_.rbegin()->first + 1;
+            for (uint32_t u = 0; u < std::max<uint32_t>(units, 4); ++u) {
+                auto it = clocks_.find(u);
+                xtimes.push_back(it == clocks_.end() ? 0 : it->second.xtime_now(now));
+            }
+        }
+        queue_control(encode_getxtime_reply(d.mux_time.value_or(0), static_cast<double>(now) / 1e6,
+                                            static_cast<double>(utc_us()) / 1e6, xtimes));
+    } else if (auto* cmd = std::get_if<RunCmd>(&d.message)) {
+        run_command(*cmd);
+    } else if (auto* err = std::get_if<ServerError>(&d.message)) {
+        host_.error("the LNS reports an error: " + err->text);
+    }
+}
+
+void LnsTransport::run_command(const RunCmd& cmd)
+{
+    const bool allowed = std::find(options_.runcmd_allow.begin(), options_.runcmd_allow.end(),
+                                   cmd.command) != options_.runcmd_allow.end();
+    if (!allowed) {
+        host_.warn("runcmd refused: '" + cmd.command + "' is not in runcmd_allow");
+        host_.stat_add("runcmd_refused");
+        return;
+    }
+    std::vector<std::string> args{cmd.command};
+    args.insert(args.end(), cmd.arguments.begin(), cmd.arguments.end());
+    std::vector<char*> argv;
+    for (auto& a : args) {
+        argv.push_back(a.data());
+    }
+    argv.push_back(nullptr);
+    pid_t pid = 0;
+    if (posix_spawnp(&pid, cmd.command.c_str(), nullptr, nullptr, argv.data(), environ) != 0) {
+        host_.error("runcmd: cannot run '" + cmd.command + "'");
+        return;
+    }
+    host_.info("runcmd: started '" + cmd.command + "' (pid " + std::to_string(pid) + ")");
+    std::thread([pid] {
+        int status = 0;
+        waitpid(pid, &status, 0);
+    }).detach();
+}
+
+void LnsTransport::handle_downlink(const Downlink& dl)
+{
+    auto drop = [&](const std::string& why) {
+        host_.stat_add("downlinks_dropped");
+        host_.warn(dl.msgtype + " diid " + std::to_string(dl.diid) + " dropped: " + why);
+    };
+    std::unique_lock lock(mutex_);
+    if (!router_config_) {
+        lock.unlock();
+        return drop("no router_config received yet");
+    }
+    PendingTx p;
+    p.downlink = dl;
+    uint32_t radio = 0;
+    if (dl.rctx) {
+        radio = *dl.rctx & 0x7F;
+    } else if (dl.xtime) {
+        radio = static_cast<uint32_t>((*dl.xtime >> 56) & 0x7F);
+    }
+    p.radio = radio;
+    // Timed by xtime: the xtime's radio and session must be live (rule 4).
+    std::optional<uint64_t> base_ext;
+    if (dl.xtime) {
+        const uint32_t unit = static_cast<uint32_t>((*dl.xtime >> 56) & 0x7F);
+        const auto session = static_cast<uint8_t>((*dl.xtime >> 48) & 0xFF);
+        auto it = clocks_.find(unit);
+        if (it == clocks_.end() || it->second.session() != session) {
+            lock.unlock();
+            char buf[96];
+            std::snprintf(buf, sizeof buf, "xtime session 0x%02x of radio %u is not live", session,
+                          unit);
+            return drop(buf);
+        }
+        base_ext = *dl.xtime & kMask48;
+    }
+    lock.unlock();
+
+    const bool class_b = dl.device_class == 1 || (dl.gpstime.has_value() && !dl.xtime);
+    if (class_b) {
+        if (!dl.gpstime || !dl.rx1) {
+            return drop("class B needs gpstime, DR and Freq");
+        }
+        p.used = *dl.rx1;
+        submit_tx(std::move(p), 0, false, dl.gpstime);
+        return;
+    }
+    if (dl.rx1 && base_ext) {
+        p.used = *dl.rx1;
+        p.window = 1;
+        const uint64_t at = *base_ext + uint64_t(dl.rx_delay_s) * 1000000u;
+        submit_tx(std::move(p), at, false, std::nullopt);
+        return;
+    }
+    if (dl.rx2 && base_ext && dl.device_class == 0) {
+        p.used = *dl.rx2;
+        p.window = 2;
+        const uint64_t at = *base_ext + (uint64_t(dl.rx_delay_s) + 1) * 1000000u;
+        submit_tx(std::move(p), at, false, std::nullopt);
+        return;
+    }
+    if ((dl.device_class == 2 || dl.asap) && (dl.rx2 || dl.rx1)) {
+        p.used = dl.rx2 ? *dl.rx2 : *dl.rx1;
+        p.window = 2;
+        submit_tx(std::move(p), 0, true, std::nullopt);
+        return;
+    }
+    drop("no usable window (needs RX1/RX2 fields with xtime, or class C RX2 fields)");
+}
+
+bool LnsTransport::submit_tx(PendingTx p, uint64_t tx_ext, bool immediate,
+                             std::optional<uint64_t> gps_time)
+{
+    bool by_gps = gps_time.has_value();
+    const uint64_t gps_us = gps_time.value_or(0);
+    forwarder::v1::TxRequest req;
+    uint64_t id = 0;
+    {
+        std::lock_guard lock(mutex_);
+        if (!router_config_ ||
+            !dr_modulation(*router_config_, p.used.dr, *req.mutable_modulation())) {
+            host_.stat_add("downlinks_dropped");
+            host_.warn(p.downlink.msgtype + " diid " + std::to_string(p.downlink.diid) +
+                       " dropped: data rate " + std::to_string(p.used.dr) +
+                       " is not defined by the router_config");
+            return false;
+        }
+        float power = 14.0f;
+        if (router_config_->max_eirp) {
+            power = static_cast<float>(*router_config_->max_eirp);
+        }
+        req.set_power_dbm(power);
+        // Class B: a GPS time reference from a time transfer turns gpstime into a counter value.
+        if (by_gps && gps_ref_) {
+            const auto unit = static_cast<uint32_t>((gps_ref_->xtime >> 56) & 0x7F);
+            if (unit == p.radio) {
+                tx_ext = (gps_ref_->xtime & kMask48) +
+                         static_cast<uint64_t>(static_cast<int64_t>(gps_us - gps_ref_->gps_us));
+                by_gps = false;
+            }
+        }
+        id = next_tx_id_++;
+        p.count_us = static_cast<uint32_t>(tx_ext);
+        p.timed = !immediate && !by_gps;
+        pending_tx_[id] = p;
+    }
+    req.set_id(id);
+    req.set_payload(p.downlink.pdu);
+    req.set_radio(p.radio);
+    req.set_frequency_hz(p.used.freq_hz);
+    req.set_invert_iq(true);
+    req.set_preamble(p.downlink.preamble);
+    req.set_crc(p.downlink.addcrc);
+    req.set_priority(p.downlink.priority);
+    if (immediate) {
+        req.mutable_timing()->set_immediate(true);
+    } else if (by_gps) {
+        req.mutable_timing()->set_gps_time_us(gps_us);
+    } else {
+        req.mutable_timing()->set_count_us(static_cast<uint32_t>(tx_ext));
+    }
+    if (!host_.publish(FWD_TOPIC_TX_REQUEST, req.SerializeAsString())) {
+        std::lock_guard lock(mutex_);
+        pending_tx_.erase(id);
+        return false;
+    }
+    return true;
+}
+
+void LnsTransport::handle_result(const forwarder::v1::TxResult& r)
+{
+    PendingTx p;
+    {
+        std::lock_guard lock(mutex_);
+        auto it = pending_tx_.find(r.id());
+        if (it == pending_tx_.end()) {
+            return;
+        }
+        p = std::move(it->second);
+        pending_tx_.erase(it);
+    }
+    const Downlink& dl = p.downlink;
+    if (r.outcome() == forwarder::v1::OK) {
+        host_.stat_add("downlinks_transmitted");
+        if (dl.dev_eui == 0) {
+            return; // dnsched, or DevEui 0: no dntxed (§7.6)
+        }
+        TxReport report;
+        report.diid = dl.diid;
+        report.dev_eui = dl.dev_eui;
+        report.dr = p.used.dr;
+        report.freq_hz = p.used.freq_hz;
+        report.rctx = p.radio;
+        report.gpstime = dl.gpstime.value_or(0);
+        const uint64_t now = host_.monotonic_us();
+        report.txtime = static_cast<double>(now) / 1e6;
+        {
+            std::lock_guard lock(mutex_);
+            auto it = clocks_.find(r.radio());
+            report.xtime = it == clocks_.end() ? 0 : it->second.xtime_near(r.count_us(), now);
+        }
+        queue_control(encode_dntxed(report));
+        host_.stat_add("dntxed_sent");
+        return;
+    }
+    // RX1 failed: class A falls back to RX2, one second later (§8.2).
+    if (p.window == 1 && dl.rx2 && p.timed && dl.device_class != 1) {
+        host_.debug(dl.msgtype + " diid " + std::to_string(dl.diid) + ": RX1 " +
+                    outcome_text(r.outcome()) + ", trying RX2");
+        PendingTx retry = p;
+        retry.window = 2;
+        retry.used = *dl.rx2;
+        uint64_t ext = 0;
+        {
+            std::lock_guard lock(mutex_);
+            auto it = clocks_.find(p.radio);
+            ext = it == clocks_.end()
+                      ? p.count_us
+                      : it->second.xtime_near(p.count_us, host_.monotonic_us()) & kMask48;
+        }
+        submit_tx(std::move(retry), ext + 1000000u, false, std::nullopt);
+        return;
+    }
+    host_.stat_add("downlinks_dropped");
+    host_.warn(dl.msgtype + " diid " + std::to_string(dl.diid) +
+               " not transmitted: " + outcome_text(r.outcome()) + " (" + r.detail() + ")");
+}
+
+} // namespace forwarder::lns
+
+FORWARDER_PLUGIN_V1(forwarder::lns::LnsTransport, "lns", FWD_KIND_TRANSPORT, FORWARDER_LNS_VERSION,
+                    "LoRa Basics Station LNS transport (router-info discovery, muxs websocket)",
+                    forwarder::lns::kOptions,
+                    FWD_TOPIC_BIT(FWD_TOPIC_UPLINK) | FWD_TOPIC_BIT(FWD_TOPIC_TX_RESULT))

@@ -1,0 +1,146 @@
+#pragma once
+// The LNS transport: LoRa Basics Station protocol over one websocket per gateway.
+//
+// Threads: the bus delivery thread (deliver) turns uplinks into queued frames and
+// TxResults into dntxed messages or RX2 retries; one I/O thread owns the websocket
+// (discovery, traffic, pings, reconnects) and is woken through an eventfd.
+#include "lns_codec.hpp"
+#include "ws_connection.hpp"
+
+#include <forwarder/plugin.hpp>
+
+#include <atomic>
+#include <deque>
+#include <map>
+#include <mutex>
+#include <optional>
+#include <random>
+#include <thread>
+
+namespace forwarder::lns {
+
+struct LnsOptions {
+    std::string uri; // ws(s)://host:port (discovery)
+    Credentials credentials;
+    bool token = false; // the key file held header lines
+    std::optional<uint64_t> router_eui;
+    std::string station_dir;
+    size_t queue_max = 10000;
+    uint32_t queue_max_age_s = 3600;
+    uint32_t ping_interval_s = 30;
+    uint32_t connect_timeout_s = 10;
+    uint32_t backoff_initial_ms = 1000;
+    uint32_t backoff_max_s = 60;
+    uint32_t muxs_failures_before_discovery = 3;
+    uint32_t resend_window_ms = 2000;
+    std::vector<std::string> runcmd_allow;
+    std::string model = "linux";
+    std::string features = "prod";
+    bool forward_heard_downlinks = false;
+
+    // Parses and checks the plugin's options (reads credential files, opens no socket).
+    // Throws sdk::Error("<option>: ...").
+    static LnsOptions parse(const std::string& yaml);
+};
+
+// Per radio: the xtime session and the 32→48-bit counter extension (§3.1). The extension
+// follows the host's monotonic clock, so any gap between uplinks is bridged correctly.
+class RadioClock {
+public:
+    explicit RadioClock(uint32_t radio, uint8_t session) : radio_(radio), session_(session) {}
+    // xtime of a frame received at counter `count_us`, host monotonic time `mono_us`.
+    uint64_t xtime(uint32_t count_us, uint64_t mono_us);
+    // xtime of `count_us` near now (no state change); 0 if no uplink was seen yet.
+    uint64_t xtime_near(uint32_t count_us, uint64_t mono_us) const;
+    uint64_t xtime_now(uint64_t mono_us) const;
+    uint8_t session() const { return session_; }
+    uint64_t bits() const { return (uint64_t{radio_ & 0x7F} << 56) | (uint64_t{session_} << 48); }
+
+private:
+    int64_t predict(uint64_t mono_us) const
+    {
+        return last_ext_ + static_cast<int64_t>(mono_us - last_mono_);
+    }
+    uint32_t radio_;
+    uint8_t session_;
+    bool known_ = false;
+    int64_t last_ext_ = 0;
+    uint64_t last_mono_ = 0;
+};
+
+class LnsTransport : public sdk::Plugin {
+public:
+    LnsTransport(sdk::Host host, const fwd_create_info_v1& info, const std::string& yaml);
+    ~LnsTransport() override;
+
+    static void check(const std::string& yaml) { LnsOptions::parse(yaml); }
+    void start() override;
+    void stop() override;
+    void deliver(uint32_t topic, std::string_view bytes) override;
+
+private:
+    struct PendingUplink {
+        forwarder::v1::Uplink uplink;
+        uint64_t xtime = 0;
+        uint64_t queued_mono_us = 0;
+    };
+    struct PendingTx {
+        Downlink downlink;
+        int window = 1; // 1 = RX1 (or the only window), 2 = RX2
+        uint32_t radio = 0;
+        uint32_t count_us = 0; // planned TX counter (timed requests)
+        Window used;
+        bool timed = true;
+    };
+    class ConnectionLost : public std::runtime_error {
+    public:
+        using std::runtime_error::runtime_error;
+    };
+
+    void run();
+    bool discover(WsUri& muxs);
+    void traffic(const WsUri& muxs);
+    void pump(WsConnection& conn);
+    void handle_text(WsConnection& conn, const std::string& text);
+    void handle_downlink(const Downlink& dl);
+    bool submit_tx(PendingTx pending, uint64_t tx_count_ext, bool immediate,
+                   std::optional<uint64_t> gps_us);
+    void handle_result(const forwarder::v1::TxResult& result);
+    void queue_control(std::string json);
+    void wake();
+    void failure(const std::string& cause);
+    void sleep_backoff(uint32_t attempt);
+    double ref_time(uint64_t mono_us) const;
+    RadioClock& radio_clock(uint32_t radio);
+    void run_command(const RunCmd& cmd);
+
+    sdk::Host host_;
+    std::string name_;
+    uint64_t gateway_eui_;
+    LnsOptions options_;
+    std::optional<SslLibrary> ssl_;
+
+    std::thread thread_;
+    std::atomic<bool> running_{false};
+    int wake_fd_ = -1;
+    std::mt19937_64 rng_;
+
+    mutable std::mutex mutex_; // guards everything below
+    std::deque<PendingUplink> uplinks_;
+    std::deque<std::pair<uint64_t, PendingUplink>> recently_sent_;
+    std::deque<std::string> control_;
+    std::map<uint32_t, RadioClock> clocks_;
+    std::optional<RouterConfig> router_config_;
+    std::optional<std::pair<double, uint64_t>> mux_time_; // MuxTime, monotonic µs at receipt
+    struct GpsReference {
+        uint64_t xtime;
+        uint64_t gps_us;
+        uint64_t mono_us;
+    };
+    std::optional<GpsReference> gps_ref_;
+    std::map<uint64_t, PendingTx> pending_tx_;
+    uint64_t next_tx_id_ = 1;
+    std::string last_failure_;
+};
+
+} // namespace forwarder::lns

@@ -1,0 +1,537 @@
+// End-to-end tests of the LNS transport: the real forwarder (virtual radio + lns plugin)
+// against forwarder-lns-sim over ws:// and wss:// on 127.0.0.1, with certificates made at
+// test time by make_certs.sh. Every wait is bounded.
+#include "harness.hpp"
+
+#include <Poco/JSON/Array.h>
+#include <Poco/JSON/Object.h>
+#include <Poco/JSON/Parser.h>
+
+#include <gtest/gtest.h>
+
+#include <csignal>
+#include <cstdlib>
+#include <filesystem>
+#include <set>
+#include <thread>
+
+using namespace forwarder::testing;
+using namespace std::chrono_literals;
+using Poco::JSON::Object;
+
+namespace {
+
+const std::string kBinary = FORWARDER_BINARY;
+const std::string kSim = FORWARDER_LNS_SIM;
+const std::string kPluginDir = FORWARDER_PLUGIN_DIR;
+const std::string kSourceDir = FORWARDER_SOURCE_DIR;
+
+Object::Ptr parse(const std::string& line)
+{
+    try {
+        return Poco::JSON::Parser().parse(line).extract<Object::Ptr>();
+    } catch (...) {
+        return nullptr;
+    }
+}
+
+// A LoRaWAN unconfirmed data up frame: DevAddr 26011F2A, FCnt `fcnt`, FPort 1.
+std::string data_frame_b64(int fcnt)
+{
+    unsigned char f[] = {0x40,
+                         0x2A,
+                         0x1F,
+                         0x01,
+                         0x26,
+                         0x00,
+                         static_cast<unsigned char>(fcnt & 0xFF),
+                         static_cast<unsigned char>(fcnt >> 8),
+                         0x01,
+                         0xAA,
+                         0xBB,
+                         0xCC,
+                         0x11,
+                         0x22,
+                         0x33,
+                         0x44};
+    static const char* a = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+    std::string out;
+    for (size_t i = 0; i < sizeof f; i += 3) {
+        const unsigned v =
+            f[i] << 16 | (i + 1 < sizeof f ? f[i + 1] << 8 : 0) | (i + 2 < sizeof f ? f[i + 2] : 0);
+        out += a[v >> 18 & 63];
+        out += a[v >> 12 & 63];
+        out += i + 1 < sizeof f ? a[v >> 6 & 63] : '=';
+        out += i + 2 < sizeof f ? a[v & 63] : '=';
+    }
+    return out;
+}
+
+std::string item(int fcnt, const std::string& extra = "")
+{
+    return R"({"freq":868.1,"datr":"SF7BW125","codr":"4/5","rssi":-42,"lsnr":7.5,"data":")" +
+           data_frame_b64(fcnt) + "\"" + extra + "}";
+}
+
+std::string rxpk(int fcnt)
+{
+    return "{\"rxpk\":[" + item(fcnt) + "]}";
+}
+
+class Sim {
+public:
+    Sim(const TempDir& dir, std::vector<std::string> args, int port = 0)
+    {
+        std::vector<std::string> argv{kSim, "--listen", "127.0.0.1:" + std::to_string(port),
+                                      "--duration", "120"};
+        argv.insert(argv.end(), args.begin(), args.end());
+        proc_ = std::make_unique<Process>(argv, dir.path());
+        const auto deadline = std::chrono::steady_clock::now() + 10s;
+        while (port_ == 0 && std::chrono::steady_clock::now() < deadline) {
+            for (const auto& e : events()) {
+                if (e->getValue<std::string>("event") == "listening") {
+                    port_ = e->getValue<int>("port");
+                }
+            }
+            std::this_thread::sleep_for(10ms);
+        }
+    }
+    int port() const { return port_; }
+    std::vector<Object::Ptr> events() const
+    {
+        std::vector<Object::Ptr> out;
+        std::string text = proc_->out();
+        size_t pos = 0;
+        while (pos < text.size()) {
+            size_t nl = text.find('\n', pos);
+            if (nl == std::string::npos) {
+                break;
+            }
+            if (auto o = parse(text.substr(pos, nl - pos))) {
+                out.push_back(o);
+            }
+            pos = nl + 1;
+        }
+        return out;
+    }
+    // Gateway messages of one msgtype.
+    std::vector<Object::Ptr> messages(const std::string& msgtype) const
+    {
+        std::vector<Object::Ptr> out;
+        for (const auto& e : events()) {
+            if (e->getValue<std::string>("event") == "message") {
+                auto m = e->getObject("msg");
+                if (m && m->has("msgtype") && m->getValue<std::string>("msgtype") == msgtype) {
+                    out.push_back(m);
+                }
+            }
+        }
+        return out;
+    }
+    std::vector<Object::Ptr> wait_messages(const std::string& msgtype, size_t n,
+                                           std::chrono::milliseconds timeout) const
+    {
+        const auto deadline = std::chrono::steady_clock::now() + timeout;
+        auto got = messages(msgtype);
+        while (got.size() < n && std::chrono::steady_clock::now() < deadline) {
+            std::this_thread::sleep_for(20ms);
+            got = messages(msgtype);
+        }
+        return got;
+    }
+    std::vector<Object::Ptr> wait_events(const std::string& event, size_t n,
+                                         std::chrono::milliseconds timeout) const
+    {
+        const auto deadline = std::chrono::steady_clock::now() + timeout;
+        for (;;) {
+            std::vector<Object::Ptr> got;
+            for (const auto& e : events()) {
+                if (e->getValue<std::string>("event") == event) {
+                    got.push_back(e);
+                }
+            }
+            if (got.size() >= n || std::chrono::steady_clock::now() >= deadline) {
+                return got;
+            }
+            std::this_thread::sleep_for(20ms);
+        }
+    }
+    void stop()
+    {
+        proc_->signal(SIGTERM);
+        int code = 0;
+        proc_->wait(5s, code);
+    }
+    std::string err() const { return proc_->err(); }
+
+private:
+    std::unique_ptr<Process> proc_;
+    int port_ = 0;
+};
+
+class LnsTest : public ::testing::Test {
+protected:
+    LnsTest()
+    {
+        std::string out, err;
+        certs_ = dir_ / "certs";
+        EXPECT_EQ(run({"/bin/bash", kSourceDir + "/tests/integration/make_certs.sh", certs_}, out,
+                      err, 60s),
+                  0)
+            << err;
+        radio_port_ = free_udp_port();
+    }
+
+    // Starts the forwarder with a virtual radio and an lns transport with `lns_options`.
+    std::unique_ptr<Process> start(const std::string& lns_options)
+    {
+        const std::string cfg = dir_ / "forwarder.yaml";
+        write_file(cfg, "gateway:\n  eui: \"0016c001ff10a235\"\n  log: {level: debug}\n"
+                        "plugin_dir: " +
+                            kPluginDir +
+                            "\nradios:\n  - driver: virtual\n    options:\n"
+                            "      uplink_udp: \"127.0.0.1:" +
+                            std::to_string(radio_port_) + "\"\n      tx_log: " +
+                            (dir_ / "tx.jsonl") + "\ntransports:\n  - plugin: lns\n    options:\n" +
+                            lns_options + "stats: {interval_s: 0}\n");
+        auto p = std::make_unique<Process>(std::vector<std::string>{kBinary, "--config", cfg},
+                                           dir_.path());
+        EXPECT_TRUE(p->wait_for_err("] running", 10s)) << p->err();
+        return p;
+    }
+
+    static void stop(Process& p)
+    {
+        p.signal(SIGTERM);
+        int code = -1;
+        ASSERT_TRUE(p.wait(5s, code));
+        EXPECT_EQ(code, 0) << p.err();
+    }
+
+    std::string ws(int port) const
+    {
+        return "      uri: \"ws://127.0.0.1:" + std::to_string(port) + "\"\n" +
+               "      ping_interval_s: 2\n      backoff_initial_ms: 200\n      backoff_max_s: 2\n";
+    }
+    std::string wss(int port, const std::string& trust = "ca.pem") const
+    {
+        return "      uri: \"wss://127.0.0.1:" + std::to_string(port) +
+               "\"\n      trust: " + certs_ + "/" + trust +
+               "\n      backoff_initial_ms: 200\n      backoff_max_s: 2\n";
+    }
+    std::vector<std::string> server_tls(const std::string& name = "server") const
+    {
+        return {"--tls-cert", certs_ + "/" + name + ".pem", "--tls-key",
+                certs_ + "/" + name + ".key"};
+    }
+
+    TempDir dir_;
+    std::string certs_;
+    int radio_port_ = 0;
+};
+
+} // namespace
+
+TEST_F(LnsTest, ClassARx1OverPlainWebsocket)
+{
+    Sim sim(dir_, {"--region", "EU863", "--downlink", "rx1"});
+    ASSERT_NE(sim.port(), 0) << sim.err();
+    // A token file is configured but ws:// must never carry it.
+    write_file(dir_ / "tc.key", "Authorization: Bearer NNSXS.SECRET\r\n");
+    auto fwd = start(ws(sim.port()) + "      key: " + (dir_ / "tc.key") + "\n");
+
+    const auto versions = sim.wait_messages("version", 1, 10s);
+    ASSERT_EQ(versions.size(), 1u) << fwd->err();
+    EXPECT_EQ(versions[0]->getValue<int>("protocol"), 2);
+    EXPECT_TRUE(versions[0]->has("features"));
+    EXPECT_TRUE(versions[0]->has("model"));
+    for (const auto& c : sim.wait_events("connect", 2, 5s)) {
+        EXPECT_EQ(c->getValue<std::string>("host"), "127.0.0.1:" + std::to_string(sim.port()));
+        EXPECT_FALSE(c->getObject("headers")->has("Authorization")) << "token sent over ws://";
+    }
+    ASSERT_TRUE(fwd->wait_for_err("router_config: region EU863", 5s)) << fwd->err();
+
+    send_udp(radio_port_, rxpk(7));
+    const auto up = sim.wait_messages("updf", 1, 10s);
+    ASSERT_EQ(up.size(), 1u) << fwd->err();
+    EXPECT_EQ(up[0]->getValue<int>("DR"), 5);
+    EXPECT_EQ(up[0]->getValue<int64_t>("Freq"), 868100000);
+    EXPECT_EQ(up[0]->getValue<int>("FCnt"), 7);
+    EXPECT_EQ(up[0]->getValue<int64_t>("DevAddr"), 0x26011F2A);
+    const auto upinfo = up[0]->getObject("upinfo");
+    const auto xtime = upinfo->getValue<uint64_t>("xtime");
+    const auto count = static_cast<uint32_t>(xtime);
+    EXPECT_NE((xtime >> 48) & 0xFF, 0u) << "session id must not be 0";
+    EXPECT_EQ(upinfo->getValue<int>("rssi"), -42);
+
+    const auto txed = sim.wait_messages("dntxed", 1, 10s);
+    ASSERT_EQ(txed.size(), 1u) << fwd->err();
+    EXPECT_EQ(txed[0]->getValue<int64_t>("diid"), 1);
+    const auto tx = wait_lines(dir_ / "tx.jsonl", 1, 5s);
+    ASSERT_EQ(tx.size(), 1u);
+    auto t = parse(tx[0]);
+    EXPECT_EQ(t->getValue<uint32_t>("count_us"), count + 1000000u);
+    EXPECT_EQ(t->getValue<std::string>("datr"), "SF7BW125");
+    EXPECT_NEAR(t->getValue<double>("freq"), 868.1, 1e-6);
+    EXPECT_EQ(txed[0]->getValue<uint64_t>("xtime"), xtime + 1000000u);
+    stop(*fwd);
+}
+
+TEST_F(LnsTest, ClassARx2AndRx1FallbackToRx2)
+{
+    Sim sim(dir_, {"--region", "EU863", "--downlink", "rx1rx2"});
+    ASSERT_NE(sim.port(), 0) << sim.err();
+    auto fwd = start(ws(sim.port()));
+    ASSERT_TRUE(fwd->wait_for_err("router_config: region EU863", 10s)) << fwd->err();
+    // Two uplinks with the same time stamp: both downlinks want the same RX1 slot, so the
+    // second one collides there and falls back to RX2, one second later.
+    // (Items of one datagram without `tmst` share the counter value of its arrival.)
+    send_udp(radio_port_, "{\"rxpk\":[" + item(1) + "," + item(2) + "]}");
+    const auto up = sim.wait_messages("updf", 2, 10s);
+    ASSERT_EQ(up.size(), 2u) << fwd->err();
+    const auto count =
+        static_cast<uint32_t>(up[0]->getObject("upinfo")->getValue<uint64_t>("xtime"));
+    const auto txed = sim.wait_messages("dntxed", 2, 10s);
+    ASSERT_EQ(txed.size(), 2u) << fwd->err();
+    std::set<int64_t> diids;
+    for (const auto& m : txed) {
+        diids.insert(m->getValue<int64_t>("diid"));
+    }
+    EXPECT_EQ(diids, (std::set<int64_t>{1, 2}));
+    const auto tx = wait_lines(dir_ / "tx.jsonl", 2, 5s);
+    ASSERT_EQ(tx.size(), 2u);
+    std::set<uint32_t> counts;
+    std::set<std::string> datr;
+    for (const auto& line : tx) {
+        counts.insert(parse(line)->getValue<uint32_t>("count_us"));
+        datr.insert(parse(line)->getValue<std::string>("datr"));
+    }
+    EXPECT_EQ(counts, (std::set<uint32_t>{count + 1000000u, count + 2000000u}));
+    EXPECT_EQ(datr, (std::set<std::string>{"SF7BW125", "SF12BW125"}));
+    // dntxed reports what was really used: RX2's frequency and data rate for the second.
+    bool saw_rx2 = false;
+    for (const auto& m : txed) {
+        if (m->getValue<int64_t>("Freq") == 869525000) {
+            saw_rx2 = true;
+            EXPECT_EQ(m->getValue<int>("DR"), 0);
+        }
+    }
+    EXPECT_TRUE(saw_rx2);
+    stop(*fwd);
+}
+
+TEST_F(LnsTest, TlsWithTokenAndDerTrust)
+{
+    Sim sim(dir_, [&] {
+        auto a = server_tls();
+        a.insert(a.end(),
+                 {"--token", "Authorization: Bearer NNSXS.TESTTOKEN", "--region", "US902"});
+        return a;
+    }());
+    ASSERT_NE(sim.port(), 0) << sim.err();
+    auto fwd = start(wss(sim.port(), "ca.der") + "      key: " + certs_ + "/tc.key\n");
+    const auto connects = sim.wait_events("connect", 2, 10s);
+    ASSERT_EQ(connects.size(), 2u) << fwd->err() << sim.err();
+    EXPECT_EQ(connects[0]->getValue<std::string>("endpoint"), "router-info");
+    EXPECT_EQ(connects[1]->getValue<std::string>("endpoint"), "traffic");
+    for (const auto& c : connects) {
+        EXPECT_EQ(c->getObject("headers")->getValue<std::string>("Authorization"),
+                  "Bearer NNSXS.TESTTOKEN");
+    }
+    ASSERT_TRUE(fwd->wait_for_err("router_config: region US902", 5s)) << fwd->err();
+    // The token never appears in the forwarder's logs.
+    EXPECT_EQ(fwd->err().find("NNSXS.TESTTOKEN"), std::string::npos);
+    stop(*fwd);
+}
+
+TEST_F(LnsTest, MissingTokenIsHttp401)
+{
+    Sim sim(dir_, [&] {
+        auto a = server_tls();
+        a.insert(a.end(), {"--token", "Authorization: Bearer NNSXS.TESTTOKEN"});
+        return a;
+    }());
+    auto fwd = start(wss(sim.port()));
+    EXPECT_TRUE(fwd->wait_for_err("HTTP 401", 10s)) << fwd->err();
+    stop(*fwd);
+}
+
+TEST_F(LnsTest, WrongCaAndWrongHostNameAreRejected)
+{
+    {
+        Sim sim(dir_, server_tls());
+        auto fwd = start(wss(sim.port(), "other-ca.pem"));
+        EXPECT_TRUE(fwd->wait_for_err("TLS", 10s)) << fwd->err();
+        EXPECT_TRUE(sim.wait_events("connect", 1, 500ms).empty());
+        stop(*fwd);
+    }
+    {
+        Sim sim(dir_, server_tls("wrong-host"));
+        auto fwd = start(wss(sim.port()));
+        EXPECT_TRUE(fwd->wait_for_err("TLS", 10s)) << fwd->err();
+        EXPECT_TRUE(sim.wait_events("connect", 1, 500ms).empty());
+        stop(*fwd);
+    }
+    {
+        // The operator may switch the host-name check off explicitly.
+        Sim sim(dir_, server_tls("wrong-host"));
+        auto fwd = start(wss(sim.port()) + "      tls_verify_hostname: false\n");
+        EXPECT_EQ(sim.wait_events("connect", 2, 10s).size(), 2u) << fwd->err();
+        stop(*fwd);
+    }
+}
+
+TEST_F(LnsTest, MutualTlsFromAStationDirectory)
+{
+    Sim sim(dir_, [&] {
+        auto a = server_tls();
+        a.insert(a.end(), {"--client-ca", certs_ + "/ca.pem"});
+        return a;
+    }());
+    // A Basic Station home directory: tc.uri, tc.trust, tc.crt, tc.key.
+    const std::string station = dir_ / "station";
+    std::filesystem::create_directories(station);
+    write_file(station + "/tc.uri", "wss://127.0.0.1:" + std::to_string(sim.port()) + "\n");
+    std::filesystem::copy_file(certs_ + "/ca.pem", station + "/tc.trust");
+    std::filesystem::copy_file(certs_ + "/client.pem", station + "/tc.crt");
+    std::filesystem::copy_file(certs_ + "/client.key", station + "/tc.key");
+    auto fwd = start("      station_dir: " + station + "\n      backoff_initial_ms: 200\n");
+    const auto connects = sim.wait_events("connect", 2, 10s);
+    ASSERT_EQ(connects.size(), 2u) << fwd->err() << sim.err();
+    EXPECT_EQ(connects[1]->getValue<std::string>("client_cn"), "0016c001ff10a235");
+    stop(*fwd);
+}
+
+TEST_F(LnsTest, ServerRestartLosesNoUplink)
+{
+    auto sim = std::make_unique<Sim>(dir_, std::vector<std::string>{"--region", "EU863"});
+    const int port = sim->port();
+    auto fwd = start(ws(port));
+    ASSERT_TRUE(fwd->wait_for_err("router_config", 10s)) << fwd->err();
+    std::vector<Object::Ptr> before;
+    constexpr int kFrames = 60;
+    for (int i = 0; i < kFrames; ++i) {
+        send_udp(radio_port_, rxpk(i));
+        std::this_thread::sleep_for(25ms);
+        if (i == 20) {
+            sim->stop();
+            before = sim->messages("updf");
+            sim.reset();
+        }
+        if (i == 40) {
+            sim = std::make_unique<Sim>(dir_, std::vector<std::string>{"--region", "EU863"}, port);
+        }
+    }
+    std::set<int> fcnts;
+    for (const auto& m : before) {
+        fcnts.insert(m->getValue<int>("FCnt"));
+    }
+    const auto deadline = std::chrono::steady_clock::now() + 15s;
+    while (fcnts.size() < kFrames && std::chrono::steady_clock::now() < deadline) {
+        for (const auto& m : sim->messages("updf")) {
+            fcnts.insert(m->getValue<int>("FCnt"));
+        }
+        std::this_thread::sleep_for(50ms);
+    }
+    EXPECT_EQ(fcnts.size(), static_cast<size_t>(kFrames)) << fwd->err();
+    stop(*fwd);
+}
+
+TEST_F(LnsTest, HalfOpenLinkIsDetectedByMissingPongs)
+{
+    Sim sim(dir_, {"--half-open-after", "1"}); // after `version`
+    auto fwd = start(ws(sim.port()) + "      ping_interval_s: 1\n");
+    EXPECT_TRUE(fwd->wait_for_err("dead link", 10s)) << fwd->err();
+    // ... and reconnects straight to the traffic endpoint (no new discovery).
+    const auto connects = sim.wait_events("connect", 3, 10s);
+    ASSERT_EQ(connects.size(), 3u);
+    EXPECT_EQ(connects[2]->getValue<std::string>("endpoint"), "traffic");
+    stop(*fwd);
+}
+
+TEST_F(LnsTest, MalformedServerMessageIsSkippedConnectionKept)
+{
+    write_file(dir_ / "bad.json",
+               R"({"msgtype":"dnmsg","DevEui":"01-01-01-01-01-01-01-01","dC":0,"diid":"x"})");
+    write_file(dir_ / "unknown.json", R"({"msgtype":"frobnicate","x":1})");
+    write_file(dir_ / "garbage.json", "{not json");
+    Sim sim(dir_, {"--send", dir_ / "bad.json", "--send", dir_ / "unknown.json", "--send",
+                   dir_ / "garbage.json", "--region", "EU863"});
+    auto fwd = start(ws(sim.port()));
+    EXPECT_TRUE(fwd->wait_for_err("ignored a malformed message", 10s)) << fwd->err();
+    send_udp(radio_port_, rxpk(3));
+    EXPECT_EQ(sim.wait_messages("updf", 1, 10s).size(), 1u);
+    EXPECT_EQ(sim.wait_events("connect", 3, 1s).size(), 2u) << "reconnected after a bad message";
+    stop(*fwd);
+}
+
+TEST_F(LnsTest, DiscoveryErrorIsReported)
+{
+    Sim sim(dir_, {"--discovery-error", "Unknown gateway"});
+    auto fwd = start(ws(sim.port()));
+    EXPECT_TRUE(fwd->wait_for_err("rejected by the server: Unknown gateway", 10s)) << fwd->err();
+    stop(*fwd);
+}
+
+TEST_F(LnsTest, TtsStyleAndClassCDownlinks)
+{
+    {
+        // TTS rewrites xtime to target − 1 s with RxDelay 1 (§3.2): TX at uplink + 1 s.
+        Sim sim(dir_, {"--region", "EU863", "--downlink", "tts"});
+        auto fwd = start(ws(sim.port()));
+        ASSERT_TRUE(fwd->wait_for_err("router_config", 10s)) << fwd->err();
+        send_udp(radio_port_, rxpk(1));
+        const auto up = sim.wait_messages("updf", 1, 10s);
+        ASSERT_EQ(up.size(), 1u);
+        const auto count =
+            static_cast<uint32_t>(up[0]->getObject("upinfo")->getValue<uint64_t>("xtime"));
+        ASSERT_EQ(sim.wait_messages("dntxed", 1, 10s).size(), 1u) << fwd->err();
+        const auto tx = wait_lines(dir_ / "tx.jsonl", 1, 5s);
+        ASSERT_EQ(tx.size(), 1u);
+        EXPECT_EQ(parse(tx[0])->getValue<uint32_t>("count_us"), count + 1000000u);
+        stop(*fwd);
+    }
+    std::filesystem::remove(dir_ / "tx.jsonl");
+    {
+        // Class C with RX2 fields only: sent as soon as possible, on RX2.
+        Sim sim(dir_, {"--region", "EU863", "--downlink", "classc"});
+        auto fwd = start(ws(sim.port()));
+        ASSERT_TRUE(fwd->wait_for_err("router_config", 10s)) << fwd->err();
+        send_udp(radio_port_, rxpk(2));
+        ASSERT_EQ(sim.wait_messages("dntxed", 1, 10s).size(), 1u) << fwd->err();
+        const auto tx = wait_lines(dir_ / "tx.jsonl", 1, 5s);
+        ASSERT_EQ(tx.size(), 1u);
+        auto t = parse(tx[0]);
+        EXPECT_EQ(t->getValue<bool>("imme"), true);
+        EXPECT_NEAR(t->getValue<double>("freq"), 869.525, 1e-6);
+        EXPECT_EQ(t->getValue<std::string>("datr"), "SF12BW125");
+        stop(*fwd);
+    }
+}
+
+TEST_F(LnsTest, GetxtimeAndRuncmdAllowList)
+{
+    const std::string marker = dir_ / "ran";
+    write_file(dir_ / "getxtime.json", R"({"msgtype":"getxtime","MuxTime":1554300787.5})");
+    write_file(dir_ / "allowed.json",
+               R"({"msgtype":"runcmd","command":"touch","arguments":[")" + marker + "\"]}");
+    write_file(dir_ / "refused.json",
+               R"({"msgtype":"runcmd","command":"rm","arguments":["-rf","/"]})");
+    Sim sim(dir_, {"--send", dir_ / "refused.json", "--send", dir_ / "allowed.json", "--send",
+                   dir_ / "getxtime.json"});
+    auto fwd = start(ws(sim.port()) + "      runcmd_allow: [touch]\n");
+    EXPECT_TRUE(fwd->wait_for_err("runcmd refused: 'rm' is not in runcmd_allow", 10s))
+        << fwd->err();
+    const auto reply = sim.wait_messages("getxtime", 1, 10s);
+    ASSERT_EQ(reply.size(), 1u) << fwd->err();
+    EXPECT_DOUBLE_EQ(reply[0]->getValue<double>("MuxTime"), 1554300787.5);
+    EXPECT_TRUE(reply[0]->has("ustime"));
+    EXPECT_TRUE(reply[0]->has("UTCtime"));
+    EXPECT_TRUE(reply[0]->getArray("xtimes"));
+    const auto deadline = std::chrono::steady_clock::now() + 5s;
+    while (!std::filesystem::exists(marker) && std::chrono::steady_clock::now() < deadline) {
+        std::this_thread::sleep_for(20ms);
+    }
+    EXPECT_TRUE(std::filesystem::exists(marker));
+    stop(*fwd);
+}
