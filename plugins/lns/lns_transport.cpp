@@ -8,9 +8,12 @@
 #include <cstring>
 #include <filesystem>
 #include <fstream>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <poll.h>
 #include <spawn.h>
 #include <sys/eventfd.h>
+#include <sys/socket.h>
 #include <sys/time.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -213,42 +216,12 @@ LnsOptions LnsOptions::parse(const std::string& yaml)
     return o;
 }
 
-// --- RadioClock ------------------------------------------------------------------------
-
-uint64_t RadioClock::xtime(uint32_t count_us, uint64_t mono_us)
-{
-    if (!known_) {
-        known_ = true;
-        last_ext_ = count_us;
-    } else {
-        const int64_t predicted = predict(mono_us);
-        last_ext_ = predicted + static_cast<int32_t>(count_us - static_cast<uint32_t>(predicted));
-    }
-    last_mono_ = mono_us;
-    return bits() | (static_cast<uint64_t>(last_ext_) & kMask48);
-}
-
-uint64_t RadioClock::xtime_near(uint32_t count_us, uint64_t mono_us) const
-{
-    if (!known_) {
-        return 0;
-    }
-    const int64_t predicted = predict(mono_us);
-    const int64_t ext =
-        predicted + static_cast<int32_t>(count_us - static_cast<uint32_t>(predicted));
-    return bits() | (static_cast<uint64_t>(ext) & kMask48);
-}
-
-uint64_t RadioClock::xtime_now(uint64_t mono_us) const
-{
-    return known_ ? bits() | (static_cast<uint64_t>(predict(mono_us)) & kMask48) : 0;
-}
-
 // --- LnsTransport ----------------------------------------------------------------------
 
 LnsTransport::LnsTransport(sdk::Host host, const fwd_create_info_v1& info, const std::string& yaml)
     : host_(host), name_(info.instance_name), gateway_eui_(info.gateway_eui),
-      options_(LnsOptions::parse(yaml)), rng_(std::random_device{}())
+      options_(LnsOptions::parse(yaml)), backoff_rng_(std::random_device{}()),
+      session_rng_(std::random_device{}())
 {
 }
 
@@ -262,7 +235,7 @@ RadioClock& LnsTransport::radio_clock(uint32_t radio)
     auto it = clocks_.find(radio);
     if (it == clocks_.end()) {
         // A fresh, non-zero session id per radio and start (rule 3).
-        const auto session = static_cast<uint8_t>(1 + rng_() % 255);
+        const auto session = static_cast<uint8_t>(1 + session_rng_() % 255);
         it = clocks_.emplace(radio, RadioClock(radio, session)).first;
     }
     return it->second;
@@ -278,10 +251,40 @@ void LnsTransport::start()
     thread_ = std::thread([this] { run(); });
 }
 
+bool LnsTransport::Watch::attach(int fd)
+{
+    std::lock_guard lock(owner_.fd_mutex_);
+    if (!owner_.running_) {
+        return false;
+    }
+    owner_.live_fd_ = fd;
+    // Dead peers are noticed by the kernel too (lns.md §5: idle 60 s, 15 s × 4 probes).
+    int on = 1, idle = 60, interval = 15, count = 4;
+    ::setsockopt(fd, SOL_SOCKET, SO_KEEPALIVE, &on, sizeof on);
+    ::setsockopt(fd, IPPROTO_TCP, TCP_KEEPIDLE, &idle, sizeof idle);
+    ::setsockopt(fd, IPPROTO_TCP, TCP_KEEPINTVL, &interval, sizeof interval);
+    ::setsockopt(fd, IPPROTO_TCP, TCP_KEEPCNT, &count, sizeof count);
+    return true;
+}
+
+void LnsTransport::Watch::detach()
+{
+    std::lock_guard lock(owner_.fd_mutex_);
+    owner_.live_fd_ = -1;
+}
+
 void LnsTransport::stop()
 {
     if (!running_.exchange(false)) {
         return;
+    }
+    {
+        // Every blocking call of the I/O thread on this socket (connect, TLS, send,
+        // receive) fails at once; only a DNS lookup in progress cannot be cut short.
+        std::lock_guard lock(fd_mutex_);
+        if (live_fd_ >= 0) {
+            ::shutdown(live_fd_, SHUT_RDWR);
+        }
     }
     wake();
     if (thread_.joinable()) {
@@ -334,7 +337,14 @@ void LnsTransport::deliver(uint32_t topic, std::string_view bytes)
         size_t dropped = 0;
         {
             std::lock_guard lock(mutex_);
-            p.xtime = radio_clock(p.uplink.radio()).xtime(p.uplink.count_us(), at);
+            RadioClock* clock = &radio_clock(p.uplink.radio());
+            if (clock->restarted(p.uplink.count_us(), at)) {
+                clocks_.erase(p.uplink.radio()); // the counter restarted: new xtime session
+                clock = &radio_clock(p.uplink.radio());
+                host_.info("radio " + std::to_string(p.uplink.radio()) +
+                           ": counter restarted, new xtime session");
+            }
+            p.xtime = clock->xtime(p.uplink.count_us(), at);
             p.queued_mono_us = now;
             uplinks_.push_back(std::move(p));
             const uint64_t max_age = uint64_t{options_.queue_max_age_s} * 1000000u;
@@ -375,7 +385,7 @@ void LnsTransport::sleep_backoff(uint32_t attempt)
         options_.backoff_initial_ms * std::pow(2.0, std::min<uint32_t>(attempt, 16));
     const double capped = std::min(base, options_.backoff_max_s * 1000.0);
     std::uniform_real_distribution<double> jitter(0.75, 1.25);
-    const auto delay_ms = static_cast<int64_t>(capped * jitter(rng_));
+    const auto delay_ms = static_cast<int64_t>(capped * jitter(backoff_rng_));
     host_.debug("reconnecting in " + std::to_string(delay_ms) + " ms");
     const uint64_t until = host_.monotonic_us() + static_cast<uint64_t>(delay_ms) * 1000u;
     while (running_ && host_.monotonic_us() < until) {
@@ -392,37 +402,55 @@ void LnsTransport::run()
     uint32_t muxs_failures = 0;
     std::optional<WsUri> muxs;
     while (running_) {
-        if (!muxs) {
-            WsUri found;
-            if (!discover(found)) {
-                sleep_backoff(attempt++);
-                continue;
-            }
-            muxs = found;
-            muxs_failures = 0;
-        }
-        bool had_session = false;
         try {
-            traffic(*muxs);
-        } catch (const ConnectError& e) {
-            failure("traffic " + std::string(muxs->tls ? "wss://" : "ws://") + muxs->host + ":" +
-                    std::to_string(muxs->port) + muxs->path + ": " + e.what());
-            if (++muxs_failures >= options_.muxs_failures_before_discovery ||
-                e.kind() == ConnectError::Kind::http) {
-                muxs.reset(); // back to discovery (§9)
-            }
-        } catch (const ConnectionLost& e) {
-            had_session = true;
-            failure(std::string("connection lost: ") + e.what());
+            run_once(attempt, muxs_failures, muxs);
+        } catch (const std::exception& e) {
+            failure(std::string("unexpected error: ") + e.what());
+        } catch (...) {
+            failure("unexpected error");
+        }
+        if (running_) {
+            sleep_backoff(attempt++);
+        }
+    }
+}
+
+// One connection attempt (discovery if needed, then traffic until it breaks).
+void LnsTransport::run_once(uint32_t& attempt, uint32_t& muxs_failures, std::optional<WsUri>& muxs)
+{
+    if (!muxs) {
+        WsUri found;
+        if (!discover(found)) {
+            return;
+        }
+        muxs = found;
+        muxs_failures = 0;
+    }
+    const std::string where = std::string(muxs->tls ? "wss://" : "ws://") + muxs->host + ":" +
+                              std::to_string(muxs->port) + muxs->path;
+    session_started_us_ = 0;
+    try {
+        traffic(*muxs);
+        return; // stopping
+    } catch (const ConnectError& e) {
+        failure("traffic " + where + ": " + e.what());
+        ++muxs_failures;
+        if (e.kind() == ConnectError::Kind::http) {
+            muxs_failures = options_.muxs_failures_before_discovery;
+        }
+    } catch (const ConnectionLost& e) {
+        failure(std::string("connection lost: ") + e.what());
+        const uint64_t lasted =
+            session_started_us_ == 0 ? 0 : host_.monotonic_us() - session_started_us_;
+        if (lasted >= 60'000'000u) {
+            attempt = 0; // a session that worked for a while resets the backoff
             muxs_failures = 0;
+        } else {
+            ++muxs_failures; // short-lived sessions count as failures (no reconnect storm)
         }
-        if (!running_) {
-            break;
-        }
-        if (had_session) {
-            attempt = 0; // a working session resets the backoff
-        }
-        sleep_backoff(attempt++);
+    }
+    if (muxs_failures >= options_.muxs_failures_before_discovery) {
+        muxs.reset(); // back to discovery (§9)
     }
 }
 
@@ -438,7 +466,7 @@ bool LnsTransport::discover(WsUri& muxs)
         if (info.tls && !ssl_) {
             ssl_.emplace(); // OpenSSL is initialised only when TLS is used
         }
-        auto conn = WsConnection::open(info, options_.credentials, timeout);
+        auto conn = WsConnection::open(info, options_.credentials, timeout, &watch_);
         conn->send_text(encode_router_info_request(router));
         const uint64_t deadline = host_.monotonic_us() + 30'000'000u;
         while (running_ && host_.monotonic_us() < deadline) {
@@ -495,7 +523,12 @@ void LnsTransport::traffic(const WsUri& muxs)
         ssl_.emplace();
     }
     auto conn = WsConnection::open(muxs, options_.credentials,
-                                   std::chrono::seconds(options_.connect_timeout_s));
+                                   std::chrono::seconds(options_.connect_timeout_s), &watch_);
+    {
+        // A new connection gets a new router_config before any frame goes out (§6).
+        std::lock_guard lock(mutex_);
+        router_config_.reset();
+    }
     host_.info("connected to " + conn->peer());
     last_failure_.clear();
     host_.stat_add("connections");
@@ -519,6 +552,14 @@ void LnsTransport::traffic(const WsUri& muxs)
                 ++resent;
             }
             recently_sent_.pop_back();
+        }
+        size_t dropped = 0;
+        while (uplinks_.size() > options_.queue_max) {
+            uplinks_.pop_front();
+            ++dropped;
+        }
+        if (dropped > 0) {
+            host_.stat_add("uplinks_dropped", static_cast<int64_t>(dropped));
         }
         if (resent > 0) {
             host_.stat_add("uplinks_resent", static_cast<int64_t>(resent));
@@ -562,7 +603,13 @@ void LnsTransport::pump(WsConnection& conn)
                 if (!router_config_ || uplinks_.empty()) {
                     break;
                 }
-                p = uplinks_.front();
+                if (now - uplinks_.front().queued_mono_us >
+                    uint64_t{options_.queue_max_age_s} * 1000000u) {
+                    uplinks_.pop_front(); // kept too long while disconnected
+                    host_.stat_add("uplinks_dropped");
+                    continue;
+                }
+                p = std::move(uplinks_.front());
                 UplinkMeta meta;
                 meta.dr = find_uplink_dr(*router_config_, p.uplink.modulation());
                 meta.freq_hz = p.uplink.frequency_hz();
@@ -573,7 +620,10 @@ void LnsTransport::pump(WsConnection& conn)
                 meta.fts = p.uplink.has_fine_timestamp_ns() ? p.uplink.fine_timestamp_ns() : -1;
                 meta.rssi = p.uplink.rssi_channel_dbm();
                 meta.snr = p.uplink.snr_db();
-                meta.rxtime = static_cast<double>(utc_us()) / 1e6;
+                // UTC of reception, not of sending (they differ after an outage).
+                const uint64_t received = p.uplink.received_mono_us();
+                const uint64_t age = received != 0 && received < now ? now - received : 0;
+                meta.rxtime = static_cast<double>(utc_us() - age) / 1e6;
                 bool ok = meta.dr >= 0;
                 if (!ok) {
                     why = "no data rate of the router_config matches the frame's modulation";
@@ -684,6 +734,7 @@ void LnsTransport::handle_text(WsConnection& conn, const std::string& text)
                    "), " + std::to_string(rc->radios.size()) + " concentrator(s), " +
                    std::to_string(channels) + " channels, TX " + std::to_string(rc->freq_min) +
                    ".." + std::to_string(rc->freq_max) + " Hz");
+        session_started_us_ = now;
         std::lock_guard lock(mutex_);
         router_config_ = std::move(*rc);
     } else if (auto* dl = std::get_if<Downlink>(&d.message)) {
@@ -753,36 +804,10 @@ void LnsTransport::handle_downlink(const Downlink& dl)
         host_.stat_add("downlinks_dropped");
         host_.warn(dl.msgtype + " diid " + std::to_string(dl.diid) + " dropped: " + why);
     };
-    std::unique_lock lock(mutex_);
-    if (!router_config_) {
-        lock.unlock();
-        return drop("no router_config received yet");
-    }
     PendingTx p;
     p.downlink = dl;
-    uint32_t radio = 0;
-    if (dl.rctx) {
-        radio = *dl.rctx & 0x7F;
-    } else if (dl.xtime) {
-        radio = static_cast<uint32_t>((*dl.xtime >> 56) & 0x7F);
-    }
-    p.radio = radio;
-    // Timed by xtime: the xtime's radio and session must be live (rule 4).
-    std::optional<uint64_t> base_ext;
-    if (dl.xtime) {
-        const uint32_t unit = static_cast<uint32_t>((*dl.xtime >> 56) & 0x7F);
-        const auto session = static_cast<uint8_t>((*dl.xtime >> 48) & 0xFF);
-        auto it = clocks_.find(unit);
-        if (it == clocks_.end() || it->second.session() != session) {
-            lock.unlock();
-            char buf[96];
-            std::snprintf(buf, sizeof buf, "xtime session 0x%02x of radio %u is not live", session,
-                          unit);
-            return drop(buf);
-        }
-        base_ext = *dl.xtime & kMask48;
-    }
-    lock.unlock();
+    const uint32_t xtime_unit = dl.xtime ? static_cast<uint32_t>((*dl.xtime >> 56) & 0x7F) : 0;
+    p.radio = dl.rctx ? (*dl.rctx & 0x7F) : xtime_unit;
 
     const bool class_b = dl.device_class == 1 || (dl.gpstime.has_value() && !dl.xtime);
     if (class_b) {
@@ -793,27 +818,52 @@ void LnsTransport::handle_downlink(const Downlink& dl)
         submit_tx(std::move(p), 0, false, dl.gpstime);
         return;
     }
-    if (dl.rx1 && base_ext) {
-        p.used = *dl.rx1;
-        p.window = 1;
-        const uint64_t at = *base_ext + uint64_t(dl.rx_delay_s) * 1000000u;
-        submit_tx(std::move(p), at, false, std::nullopt);
-        return;
+    const bool timed_rx1 = dl.rx1 && dl.xtime;
+    const bool timed_rx2 = !dl.rx1 && dl.rx2 && dl.xtime && dl.device_class == 0;
+    if (!timed_rx1 && !timed_rx2) {
+        if ((dl.device_class == 2 || dl.asap) && (dl.rx2 || dl.rx1)) {
+            // Class C: as soon as possible on RX2 (the xtime, if any, is not used).
+            p.used = dl.rx2 ? *dl.rx2 : *dl.rx1;
+            p.window = 2;
+            submit_tx(std::move(p), 0, true, std::nullopt);
+            return;
+        }
+        return drop("no usable window (needs RX1/RX2 fields with xtime, or class C RX2 fields)");
     }
-    if (dl.rx2 && base_ext && dl.device_class == 0) {
-        p.used = *dl.rx2;
-        p.window = 2;
-        const uint64_t at = *base_ext + (uint64_t(dl.rx_delay_s) + 1) * 1000000u;
-        submit_tx(std::move(p), at, false, std::nullopt);
-        return;
+
+    // Timed by xtime: its radio and session must be live (rule 4), the time not stale.
+    const auto session = static_cast<uint8_t>((*dl.xtime >> 48) & 0xFF);
+    const uint64_t now = host_.monotonic_us();
+    uint64_t at =
+        (*dl.xtime & kMask48) + (uint64_t(dl.rx_delay_s) + (timed_rx1 ? 0 : 1)) * 1000000u;
+    {
+        std::lock_guard lock(mutex_);
+        auto it = clocks_.find(xtime_unit);
+        if (it == clocks_.end() || it->second.session() != session) {
+            char buf[96];
+            std::snprintf(buf, sizeof buf, "xtime session 0x%02x of radio %u is not live", session,
+                          xtime_unit);
+            return drop(buf);
+        }
+        const RadioClock& base = it->second;
+        const int64_t ahead = static_cast<int64_t>(at) - (base.ext_at(now) & int64_t(kMask48));
+        if (ahead < -1'000'000 || ahead > 600'000'000) {
+            return drop("TX time is " + std::to_string(ahead / 1000) + " ms from now");
+        }
+        if (p.radio != xtime_unit) {
+            // rctx names another radio than the xtime's time base: convert through the
+            // host clock (§3.1).
+            auto other = clocks_.find(p.radio);
+            if (other == clocks_.end() || !other->second.known()) {
+                return drop("radio " + std::to_string(p.radio) + " has no time base yet");
+            }
+            at =
+                static_cast<uint64_t>(other->second.ext_at(base.mono_at(static_cast<int64_t>(at))));
+        }
     }
-    if ((dl.device_class == 2 || dl.asap) && (dl.rx2 || dl.rx1)) {
-        p.used = dl.rx2 ? *dl.rx2 : *dl.rx1;
-        p.window = 2;
-        submit_tx(std::move(p), 0, true, std::nullopt);
-        return;
-    }
-    drop("no usable window (needs RX1/RX2 fields with xtime, or class C RX2 fields)");
+    p.window = timed_rx1 ? 1 : 2;
+    p.used = timed_rx1 ? *dl.rx1 : *dl.rx2;
+    submit_tx(std::move(p), at, false, std::nullopt);
 }
 
 bool LnsTransport::submit_tx(PendingTx p, uint64_t tx_ext, bool immediate,
@@ -833,21 +883,29 @@ bool LnsTransport::submit_tx(PendingTx p, uint64_t tx_ext, bool immediate,
                        " is not defined by the router_config");
             return false;
         }
-        float power = 14.0f;
-        if (router_config_->max_eirp) {
-            power = static_cast<float>(*router_config_->max_eirp);
-        }
-        req.set_power_dbm(power);
+        req.set_power_dbm(static_cast<float>(
+            router_config_->max_eirp.value_or(default_max_eirp(router_config_->region))));
         // Class B: a GPS time reference from a time transfer turns gpstime into a counter value.
+        const uint64_t now = host_.monotonic_us();
+        if (gps_ref_ && now - gps_ref_->mono_us > 600'000'000u) {
+            gps_ref_.reset(); // a time transfer is trusted for 10 minutes
+        }
         if (by_gps && gps_ref_) {
             const auto unit = static_cast<uint32_t>((gps_ref_->xtime >> 56) & 0x7F);
-            if (unit == p.radio) {
+            const auto session = static_cast<uint8_t>((gps_ref_->xtime >> 48) & 0xFF);
+            auto clock = clocks_.find(unit);
+            if (unit == p.radio && clock != clocks_.end() && clock->second.session() == session) {
                 tx_ext = (gps_ref_->xtime & kMask48) +
                          static_cast<uint64_t>(static_cast<int64_t>(gps_us - gps_ref_->gps_us));
                 by_gps = false;
             }
         }
+        // Results can be lost with a full bus queue: forget requests after 15 minutes.
+        for (auto it = pending_tx_.begin(); it != pending_tx_.end();) {
+            it = now - it->second.created_us > 900'000'000u ? pending_tx_.erase(it) : std::next(it);
+        }
         id = next_tx_id_++;
+        p.created_us = now;
         p.count_us = static_cast<uint32_t>(tx_ext);
         p.timed = !immediate && !by_gps;
         pending_tx_[id] = p;
@@ -898,7 +956,7 @@ void LnsTransport::handle_result(const forwarder::v1::TxResult& r)
         report.dev_eui = dl.dev_eui;
         report.dr = p.used.dr;
         report.freq_hz = p.used.freq_hz;
-        report.rctx = p.radio;
+        report.rctx = r.radio();
         report.gpstime = dl.gpstime.value_or(0);
         const uint64_t now = host_.monotonic_us();
         report.txtime = static_cast<double>(now) / 1e6;
@@ -912,7 +970,13 @@ void LnsTransport::handle_result(const forwarder::v1::TxResult& r)
         return;
     }
     // RX1 failed: class A falls back to RX2, one second later (§8.2).
-    if (p.window == 1 && dl.rx2 && p.timed && dl.device_class != 1) {
+    const auto o = r.outcome();
+    const bool rx1_infeasible = o == forwarder::v1::TOO_LATE ||
+                                o == forwarder::v1::COLLISION_PACKET ||
+                                o == forwarder::v1::COLLISION_BEACON ||
+                                o == forwarder::v1::DUTY_CYCLE || o == forwarder::v1::QUEUE_FULL ||
+                                o == forwarder::v1::TX_FREQ || o == forwarder::v1::TX_POWER;
+    if (p.window == 1 && dl.rx2 && p.timed && dl.device_class != 1 && rx1_infeasible) {
         host_.debug(dl.msgtype + " diid " + std::to_string(dl.diid) + ": RX1 " +
                     outcome_text(r.outcome()) + ", trying RX2");
         PendingTx retry = p;

@@ -5,6 +5,7 @@
 // TxResults into dntxed messages or RX2 retries; one I/O thread owns the websocket
 // (discovery, traffic, pings, reconnects) and is woken through an eventfd.
 #include "lns_codec.hpp"
+#include "radio_clock.hpp"
 #include "ws_connection.hpp"
 
 #include <forwarder/plugin.hpp>
@@ -43,31 +44,6 @@ struct LnsOptions {
     static LnsOptions parse(const std::string& yaml);
 };
 
-// Per radio: the xtime session and the 32→48-bit counter extension (§3.1). The extension
-// follows the host's monotonic clock, so any gap between uplinks is bridged correctly.
-class RadioClock {
-public:
-    explicit RadioClock(uint32_t radio, uint8_t session) : radio_(radio), session_(session) {}
-    // xtime of a frame received at counter `count_us`, host monotonic time `mono_us`.
-    uint64_t xtime(uint32_t count_us, uint64_t mono_us);
-    // xtime of `count_us` near now (no state change); 0 if no uplink was seen yet.
-    uint64_t xtime_near(uint32_t count_us, uint64_t mono_us) const;
-    uint64_t xtime_now(uint64_t mono_us) const;
-    uint8_t session() const { return session_; }
-    uint64_t bits() const { return (uint64_t{radio_ & 0x7F} << 56) | (uint64_t{session_} << 48); }
-
-private:
-    int64_t predict(uint64_t mono_us) const
-    {
-        return last_ext_ + static_cast<int64_t>(mono_us - last_mono_);
-    }
-    uint32_t radio_;
-    uint8_t session_;
-    bool known_ = false;
-    int64_t last_ext_ = 0;
-    uint64_t last_mono_ = 0;
-};
-
 class LnsTransport : public sdk::Plugin {
 public:
     LnsTransport(sdk::Host host, const fwd_create_info_v1& info, const std::string& yaml);
@@ -91,13 +67,26 @@ private:
         uint32_t count_us = 0; // planned TX counter (timed requests)
         Window used;
         bool timed = true;
+        uint64_t created_us = 0;
     };
     class ConnectionLost : public std::runtime_error {
     public:
         using std::runtime_error::runtime_error;
     };
 
+    // Tells stop() which socket to shut down so that no blocking call outlives it.
+    class Watch : public SocketWatch {
+    public:
+        explicit Watch(LnsTransport& owner) : owner_(owner) {}
+        bool attach(int fd) override;
+        void detach() override;
+
+    private:
+        LnsTransport& owner_;
+    };
+
     void run();
+    void run_once(uint32_t& attempt, uint32_t& muxs_failures, std::optional<WsUri>& muxs);
     bool discover(WsUri& muxs);
     void traffic(const WsUri& muxs);
     void pump(WsConnection& conn);
@@ -123,7 +112,12 @@ private:
     std::thread thread_;
     std::atomic<bool> running_{false};
     int wake_fd_ = -1;
-    std::mt19937_64 rng_;
+    Watch watch_{*this};
+    std::mutex fd_mutex_;
+    int live_fd_ = -1;                // the I/O thread's current socket (fd_mutex_)
+    std::mt19937_64 backoff_rng_;     // I/O thread only
+    std::string last_failure_;        // I/O thread only
+    uint64_t session_started_us_ = 0; // I/O thread only
 
     mutable std::mutex mutex_; // guards everything below
     std::deque<PendingUplink> uplinks_;
@@ -140,7 +134,7 @@ private:
     std::optional<GpsReference> gps_ref_;
     std::map<uint64_t, PendingTx> pending_tx_;
     uint64_t next_tx_id_ = 1;
-    std::string last_failure_;
+    std::mt19937_64 session_rng_;
 };
 
 } // namespace forwarder::lns

@@ -11,6 +11,9 @@
 #include <Poco/Net/NetException.h>
 #include <Poco/Net/SSLException.h>
 #include <Poco/Net/SSLManager.h>
+#include <Poco/Net/SecureStreamSocket.h>
+#include <Poco/Net/SocketAddress.h>
+#include <Poco/Net/StreamSocket.h>
 #include <Poco/Net/WebSocket.h>
 
 #include <openssl/err.h>
@@ -73,13 +76,19 @@ std::vector<X509*> read_certificates(const std::string& path, const char* what)
     return certs;
 }
 
+// Encrypted keys are not supported: never let OpenSSL prompt on a terminal for a passphrase.
+int no_passphrase(char*, int, int, void*)
+{
+    return 0;
+}
+
 EVP_PKEY* read_private_key(const std::string& path)
 {
     const std::string data = read_file(path, "key");
     EVP_PKEY* key = nullptr;
     if (is_pem(data)) {
         BIO* bio = BIO_new_mem_buf(data.data(), static_cast<int>(data.size()));
-        key = PEM_read_bio_PrivateKey(bio, nullptr, nullptr, nullptr);
+        key = PEM_read_bio_PrivateKey(bio, nullptr, no_passphrase, nullptr);
         BIO_free(bio);
     } else {
         const auto* p = reinterpret_cast<const unsigned char*>(data.data());
@@ -124,15 +133,21 @@ Poco::Net::Context::Ptr make_context(const WsUri& uri, const Credentials& c)
     ERR_clear_error();
     if (!c.cert_file.empty()) {
         auto certs = read_certificates(c.cert_file, "cert");
-        SSL_CTX_use_certificate(ssl, certs[0]);
+        const int used = SSL_CTX_use_certificate(ssl, certs[0]);
         X509_free(certs[0]);
         for (size_t i = 1; i < certs.size(); ++i) {
-            SSL_CTX_add_extra_chain_cert(ssl, certs[i]); // takes ownership
+            if (SSL_CTX_add_extra_chain_cert(ssl, certs[i]) != 1) { // takes ownership on success
+                X509_free(certs[i]);
+            }
+        }
+        if (used != 1) {
+            ERR_clear_error();
+            throw std::runtime_error("cert: OpenSSL refused the certificate in " + c.cert_file);
         }
         EVP_PKEY* key = read_private_key(c.key_file);
-        SSL_CTX_use_PrivateKey(ssl, key);
+        const int key_used = SSL_CTX_use_PrivateKey(ssl, key);
         EVP_PKEY_free(key);
-        if (SSL_CTX_check_private_key(ssl) != 1) {
+        if (key_used != 1 || SSL_CTX_check_private_key(ssl) != 1) {
             ERR_clear_error();
             throw std::runtime_error("key: the private key does not match the certificate " +
                                      c.cert_file);
@@ -140,13 +155,19 @@ Poco::Net::Context::Ptr make_context(const WsUri& uri, const Credentials& c)
     }
     if (c.verify_hostname) {
         X509_VERIFY_PARAM* param = SSL_CTX_get0_param(ssl);
+        int set = 0;
         if (is_ip_address(uri.host)) {
-            X509_VERIFY_PARAM_set1_ip_asc(param, uri.host.c_str());
+            set = X509_VERIFY_PARAM_set1_ip_asc(param, uri.host.c_str());
         } else {
             X509_VERIFY_PARAM_set_hostflags(param, X509_CHECK_FLAG_NO_PARTIAL_WILDCARDS);
-            X509_VERIFY_PARAM_set1_host(param, uri.host.c_str(), 0);
+            set = X509_VERIFY_PARAM_set1_host(param, uri.host.c_str(), 0);
+        }
+        if (set != 1) { // never connect without the check the operator asked for
+            ERR_clear_error();
+            throw std::runtime_error("trust: cannot set up host-name verification for " + uri.host);
         }
     }
+    ERR_clear_error(); // nothing stale may pose as the cause of a later handshake failure
     return ctx;
 }
 
@@ -202,6 +223,15 @@ bool read_token_file(const std::string& path,
             throw std::runtime_error("key: line " + std::to_string(line_no) + " of " + path +
                                      " is not a `Name: value` header line");
         }
+        std::string lower = line.substr(0, colon);
+        for (auto& ch : lower) {
+            ch = static_cast<char>(std::tolower(static_cast<unsigned char>(ch)));
+        }
+        if (lower == "host" || lower == "upgrade" || lower == "connection" ||
+            lower.rfind("sec-websocket-", 0) == 0) {
+            throw std::runtime_error("key: line " + std::to_string(line_no) + " of " + path +
+                                     " sets the reserved header " + line.substr(0, colon));
+        }
         headers.emplace_back(line.substr(0, colon), value);
     }
     if (headers.empty()) {
@@ -210,42 +240,12 @@ bool read_token_file(const std::string& path,
     return true;
 }
 
-SslLibrary::SslLibrary()
+// Rethrows the exception being handled as a ConnectError naming its cause.
+[[noreturn]] static void translate_failure(const WsUri& uri,
+                                           const Poco::Net::HTTPResponse& response)
 {
-    Poco::Net::initializeSSL();
-}
-SslLibrary::~SslLibrary()
-{
-    Poco::Net::uninitializeSSL();
-}
-
-std::unique_ptr<WsConnection> WsConnection::open(const WsUri& uri, const Credentials& credentials,
-                                                 std::chrono::milliseconds timeout)
-{
-    std::unique_ptr<WsConnection> conn(new WsConnection());
-    conn->peer_ = std::string(uri.tls ? "wss://" : "ws://") + host_header(uri) +
-                  (uri.path.empty() ? "/" : uri.path);
-    const Poco::Timespan span(static_cast<long>(timeout.count() / 1000),
-                              static_cast<long>((timeout.count() % 1000) * 1000));
-    Poco::Net::HTTPResponse response;
     try {
-        if (uri.tls) {
-            conn->session_ = std::make_unique<Poco::Net::HTTPSClientSession>(
-                uri.host, uri.port, make_context(uri, credentials));
-        } else {
-            conn->session_ = std::make_unique<Poco::Net::HTTPClientSession>(uri.host, uri.port);
-        }
-        conn->session_->setTimeout(span);
-        Poco::Net::HTTPRequest request(Poco::Net::HTTPRequest::HTTP_GET,
-                                       uri.path.empty() ? "/" : uri.path,
-                                       Poco::Net::HTTPMessage::HTTP_1_1);
-        request.set("Host", host_header(uri));
-        if (uri.tls) { // never send a token in the clear
-            for (const auto& [name, value] : credentials.token_headers) {
-                request.set(name, value);
-            }
-        }
-        conn->socket_ = std::make_unique<Poco::Net::WebSocket>(*conn->session_, request, response);
+        throw;
     } catch (const ConnectError&) {
         throw;
     } catch (const Poco::Net::WebSocketException& e) {
@@ -276,17 +276,86 @@ std::unique_ptr<WsConnection> WsConnection::open(const WsUri& uri, const Credent
         throw ConnectError(ConnectError::Kind::tcp, e.displayText());
     } catch (const std::runtime_error& e) { // credential files
         throw ConnectError(ConnectError::Kind::tls, e.what());
+    } catch (const std::exception& e) {
+        throw ConnectError(ConnectError::Kind::tcp, e.what());
     }
-    conn->socket_->setMaxPayloadSize(1 << 20);
-    conn->socket_->setReceiveTimeout(Poco::Timespan(10, 0));
-    conn->socket_->setSendTimeout(Poco::Timespan(10, 0));
-    conn->socket_->setKeepAlive(true);
-    conn->socket_->setNoDelay(true);
-    return conn;
+}
+
+SslLibrary::SslLibrary()
+{
+    Poco::Net::initializeSSL();
+}
+SslLibrary::~SslLibrary()
+{
+    Poco::Net::uninitializeSSL();
+}
+
+std::unique_ptr<WsConnection> WsConnection::open(const WsUri& uri, const Credentials& credentials,
+                                                 std::chrono::milliseconds timeout,
+                                                 SocketWatch* watch)
+{
+    std::unique_ptr<WsConnection> conn(new WsConnection());
+    conn->peer_ = std::string(uri.tls ? "wss://" : "ws://") + host_header(uri) +
+                  (uri.path.empty() ? "/" : uri.path);
+    const Poco::Timespan span(static_cast<long>(timeout.count() / 1000),
+                              static_cast<long>((timeout.count() % 1000) * 1000));
+    Poco::Net::HTTPResponse response;
+    // Declared before the try block, so a failure detaches the watch (in the handlers)
+    // before the socket is closed (when these go out of scope).
+    Poco::Net::StreamSocket tcp;
+    bool attached = false;
+    try {
+        const Poco::Net::SocketAddress address(uri.host, uri.port); // DNS
+        tcp = Poco::Net::StreamSocket(address.family());
+        if (watch != nullptr) {
+            attached = true;
+            if (!watch->attach(tcp.impl()->sockfd())) {
+                throw ConnectError(ConnectError::Kind::tcp, "stopping");
+            }
+        }
+        tcp.connect(address, span);
+        tcp.setReceiveTimeout(span);
+        tcp.setSendTimeout(span);
+        if (uri.tls) {
+            // The TLS handshake runs here, on the socket stop() can shut down.
+            auto secure = Poco::Net::SecureStreamSocket::attach(tcp, uri.host,
+                                                                make_context(uri, credentials));
+            conn->session_ = std::make_unique<Poco::Net::HTTPClientSession>(secure);
+        } else {
+            conn->session_ = std::make_unique<Poco::Net::HTTPClientSession>(tcp);
+        }
+        conn->session_->setTimeout(span);
+        Poco::Net::HTTPRequest request(Poco::Net::HTTPRequest::HTTP_GET,
+                                       uri.path.empty() ? "/" : uri.path,
+                                       Poco::Net::HTTPMessage::HTTP_1_1);
+        request.set("Host", host_header(uri));
+        if (uri.tls) { // never send a token in the clear
+            for (const auto& [name, value] : credentials.token_headers) {
+                request.add(name, value);
+            }
+        }
+        conn->socket_ = std::make_unique<Poco::Net::WebSocket>(*conn->session_, request, response);
+        conn->socket_->setMaxPayloadSize(1 << 20);
+        conn->socket_->setReceiveTimeout(Poco::Timespan(10, 0));
+        conn->socket_->setSendTimeout(Poco::Timespan(10, 0));
+        conn->socket_->setKeepAlive(true);
+        conn->socket_->setNoDelay(true);
+        conn->watch_ = watch;
+        return conn;
+    } catch (...) {
+        if (attached) {
+            watch->detach();
+        }
+        conn.reset();
+        translate_failure(uri, response);
+    }
 }
 
 WsConnection::~WsConnection()
 {
+    if (watch_ != nullptr) {
+        watch_->detach(); // before the socket closes: its number may be reused
+    }
     try {
         if (socket_) {
             socket_->close();

@@ -55,11 +55,23 @@ struct Frame {
     int close_code = 0;
 };
 
+// Lets another thread abort a connection: `attach` is told the socket as soon as it exists
+// (return false to abort at once), `detach` before it is closed. The owner may then call
+// ::shutdown(fd) from any thread to make every blocking call on it fail at once.
+class SocketWatch {
+public:
+    virtual ~SocketWatch() = default;
+    virtual bool attach(int fd) = 0;
+    virtual void detach() = 0;
+};
+
 class WsConnection {
 public:
-    // Connects, upgrades and returns the open websocket. Throws ConnectError.
+    // Connects, upgrades and returns the open websocket. Throws ConnectError. Only the DNS
+    // lookup cannot be aborted through `watch` (may be null).
     static std::unique_ptr<WsConnection> open(const WsUri& uri, const Credentials& credentials,
-                                              std::chrono::milliseconds timeout);
+                                              std::chrono::milliseconds timeout,
+                                              SocketWatch* watch = nullptr);
     ~WsConnection();
 
     // Waits up to `timeout` for readable data or for `wake_fd` (an eventfd; -1: none).
@@ -80,6 +92,7 @@ private:
     std::unique_ptr<Poco::Net::HTTPClientSession> session_;
     std::unique_ptr<Poco::Net::WebSocket> socket_;
     std::string peer_;
+    SocketWatch* watch_ = nullptr;
     std::string partial_; // fragments of a message being assembled
     bool frame_binary_ = false;
 };

@@ -9,11 +9,15 @@
 
 #include <gtest/gtest.h>
 
+#include <arpa/inet.h>
 #include <csignal>
 #include <cstdlib>
 #include <filesystem>
+#include <netinet/in.h>
 #include <set>
+#include <sys/socket.h>
 #include <thread>
+#include <unistd.h>
 
 using namespace forwarder::testing;
 using namespace std::chrono_literals;
@@ -534,4 +538,27 @@ TEST_F(LnsTest, GetxtimeAndRuncmdAllowList)
     }
     EXPECT_TRUE(std::filesystem::exists(marker));
     stop(*fwd);
+}
+
+TEST_F(LnsTest, StopsWithin2sWhileTheServerHangsTheHandshake)
+{
+    // A TCP listener that never answers: the TLS handshake (and the upgrade) would wait for
+    // connect_timeout_s; SIGTERM must not.
+    const int fd = socket(AF_INET, SOCK_STREAM, 0);
+    sockaddr_in addr{};
+    addr.sin_family = AF_INET;
+    addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    ASSERT_EQ(bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr), 0);
+    ASSERT_EQ(listen(fd, 4), 0);
+    socklen_t len = sizeof addr;
+    getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len);
+    auto fwd = start(wss(ntohs(addr.sin_port)) + "      connect_timeout_s: 60\n");
+    std::this_thread::sleep_for(500ms); // now inside the handshake
+    const auto t0 = std::chrono::steady_clock::now();
+    fwd->signal(SIGTERM);
+    int code = -1;
+    ASSERT_TRUE(fwd->wait(5s, code));
+    EXPECT_LT(std::chrono::steady_clock::now() - t0, 2s);
+    EXPECT_EQ(code, 0) << fwd->err();
+    close(fd);
 }
