@@ -40,8 +40,49 @@ std::shared_ptr<LoadedPlugin> Gateway::load(const PluginSpec& spec, bool radio)
     return plugin;
 }
 
+// A bootstrap plugin (CUPS) provides the LNS's address and credentials; with no `lns`
+// transport configured, one is added that waits for them.
+void Gateway::add_implicit_lns(const std::vector<std::shared_ptr<LoadedPlugin>>& transports)
+{
+    const PluginSpec* bootstrap = nullptr;
+    for (size_t i = 0; i < transports.size(); ++i) {
+        if (config_.transports[i].plugin == "lns") {
+            return;
+        }
+        if (transports[i]->descriptor->kind == FWD_KIND_BOOTSTRAP && bootstrap == nullptr) {
+            bootstrap = &config_.transports[i];
+        }
+    }
+    if (bootstrap == nullptr) {
+        return;
+    }
+    PluginSpec lns;
+    lns.plugin = "lns";
+    lns.name = "lns";
+    for (const auto& t : config_.transports) {
+        if (t.name == lns.name) {
+            lns.name = "lns-" + bootstrap->name;
+        }
+    }
+    lns.path = bootstrap->path + " (implicit lns transport)";
+    lns.node.reset(bootstrap->node);
+    lns.options = YAML::Node(YAML::NodeType::Map);
+    lns.options["wait_for_credentials"] = true;
+    lns.queue_size = kDefaultQueueSize;
+    log_info(kComponent, "no lns transport configured: adding one for the LNS that " +
+                             bootstrap->name + " provides");
+    config_.transports.push_back(std::move(lns));
+}
+
 void Gateway::check()
 {
+    {
+        std::vector<std::shared_ptr<LoadedPlugin>> transports;
+        for (const auto& spec : config_.transports) {
+            transports.push_back(load(spec, false));
+        }
+        add_implicit_lns(transports);
+    }
     for (const auto* list : {&config_.radios, &config_.transports}) {
         const bool radio = list == &config_.radios;
         for (const auto& spec : *list) {
@@ -75,6 +116,11 @@ void Gateway::create()
     }
     for (const auto& spec : config_.transports) {
         transport_plugins.push_back(load(spec, false));
+    }
+    const size_t configured = config_.transports.size();
+    add_implicit_lns(transport_plugins);
+    for (size_t i = configured; i < config_.transports.size(); ++i) {
+        transport_plugins.push_back(load(config_.transports[i], false));
     }
     for (size_t i = 0; i < config_.radios.size(); ++i) {
         auto inst =

@@ -37,6 +37,7 @@ public:
 
 private:
     std::shared_ptr<LoadedPlugin> load(const PluginSpec& spec, bool radio);
+    void add_implicit_lns(const std::vector<std::shared_ptr<LoadedPlugin>>& transports);
     void stats_loop();
     void publish_stats();
 

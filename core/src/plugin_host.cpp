@@ -38,15 +38,19 @@ void api_stat_set(fwd_host* host, const char* name, int64_t value)
 const fwd_host_api_v1 kHostApi{sizeof(fwd_host_api_v1), api_publish,  api_log,
                                api_monotonic_us,        api_stat_add, api_stat_set};
 
-// Which topics each kind may publish: radios produce uplinks, transports requests and
-// channel plans; results and statistics come only from the core.
+// Which topics each kind may publish: radios produce uplinks, transports requests, channel
+// plans and link status, bootstrap plugins credentials; results and statistics come only
+// from the core.
 bool may_publish(uint32_t kind, uint32_t topic)
 {
     switch (kind) {
     case FWD_KIND_RADIO:
         return topic == FWD_TOPIC_UPLINK;
     case FWD_KIND_TRANSPORT:
-        return topic == FWD_TOPIC_TX_REQUEST || topic == FWD_TOPIC_RADIO_CONFIG;
+        return topic == FWD_TOPIC_TX_REQUEST || topic == FWD_TOPIC_RADIO_CONFIG ||
+               topic == FWD_TOPIC_LINK_STATUS;
+    case FWD_KIND_BOOTSTRAP:
+        return topic == FWD_TOPIC_CREDENTIALS;
     default:
         return false;
     }

@@ -61,6 +61,8 @@ const fwd_option kOptions[] = {
     {"features", FWD_OPT_STRING, 0, "prod", "`features` in the version message"},
     {"forward_heard_downlinks", FWD_OPT_BOOL, 0, "false",
      "forward downlink and join-accept frames heard on air (dndf, jacc)"},
+    {"wait_for_credentials", FWD_OPT_BOOL, 0, "false",
+     "take the LNS address and credentials from a bootstrap plugin (CUPS); `uri` is optional"},
     {nullptr, 0, 0, nullptr, nullptr}};
 
 std::string trim(std::string s)
@@ -147,7 +149,11 @@ LnsOptions LnsOptions::parse(const std::string& yaml)
             o.credentials.cert_file = (dir / "tc.crt").string();
         }
     }
+    o.wait_for_credentials = flag(n, "wait_for_credentials", false);
     if (o.uri.empty()) {
+        if (o.wait_for_credentials) {
+            return o; // everything arrives with the bootstrap's credentials
+        }
         throw sdk::Error("uri: missing (set `uri`, or `station_dir` with a tc.uri file)");
     }
     WsUri parsed;
@@ -223,6 +229,77 @@ LnsTransport::LnsTransport(sdk::Host host, const fwd_create_info_v1& info, const
       options_(LnsOptions::parse(yaml)), backoff_rng_(std::random_device{}()),
       session_rng_(std::random_device{}())
 {
+    endpoint_.uri = options_.uri;
+    endpoint_.credentials = options_.credentials;
+}
+
+LnsTransport::Endpoint LnsTransport::endpoint() const
+{
+    std::lock_guard lock(mutex_);
+    return endpoint_;
+}
+
+// New address and credentials from a bootstrap plugin: checked, then used from the next
+// connection on (the current one is closed). A bad set is refused and the old one kept.
+void LnsTransport::apply_credentials(const forwarder::v1::Credentials& c)
+{
+    if (c.target() != "tc") {
+        return;
+    }
+    namespace fs = std::filesystem;
+    auto usable = [](const std::string& path) {
+        std::error_code ec;
+        return !path.empty() && fs::exists(path, ec) && fs::file_size(path, ec) > 0;
+    };
+    Endpoint next;
+    next.uri = trim(c.uri());
+    next.generation = c.generation();
+    next.credentials.verify_hostname = options_.credentials.verify_hostname;
+    WsUri parsed;
+    std::string why;
+    try {
+        if (!parse_ws_uri(next.uri, false, parsed, why)) {
+            throw std::runtime_error("uri '" + next.uri + "': " + why);
+        }
+        if (usable(c.trust_path())) {
+            next.credentials.trust_file = c.trust_path();
+        }
+        if (usable(c.key_path())) {
+            next.credentials.key_file = c.key_path();
+            const bool token = read_token_file(c.key_path(), next.credentials.token_headers);
+            if (!token && !usable(c.cert_path())) {
+                throw std::runtime_error("a private key without a client certificate");
+            }
+        }
+        if (usable(c.cert_path())) {
+            next.credentials.cert_file = c.cert_path();
+        }
+        if (parsed.tls && next.credentials.trust_file.empty()) {
+            throw std::runtime_error("a wss:// URI without trust");
+        }
+    } catch (const std::exception& e) {
+        host_.error("credentials " + std::to_string(c.generation()) + " (" + c.set() +
+                    " set) refused: " + e.what() + "; keeping the current ones");
+        return;
+    }
+    host_.info("new LNS credentials " + std::to_string(c.generation()) + " (" + c.set() +
+               " set): " + next.uri);
+    {
+        std::lock_guard lock(mutex_);
+        endpoint_ = std::move(next);
+    }
+    endpoint_changed_ = true;
+    wake();
+}
+
+void LnsTransport::link_status(forwarder::v1::LinkStatus::State state, const std::string& detail)
+{
+    forwarder::v1::LinkStatus s;
+    s.set_target("tc");
+    s.set_state(state);
+    s.set_generation(endpoint().generation);
+    s.set_detail(detail);
+    host_.publish(FWD_TOPIC_LINK_STATUS, s.SerializeAsString());
 }
 
 LnsTransport::~LnsTransport()
@@ -358,6 +435,11 @@ void LnsTransport::deliver(uint32_t topic, std::string_view bytes)
             host_.stat_add("uplinks_dropped", static_cast<int64_t>(dropped));
         }
         wake();
+    } else if (topic == FWD_TOPIC_CREDENTIALS) {
+        forwarder::v1::Credentials c;
+        if (c.ParseFromArray(bytes.data(), static_cast<int>(bytes.size()))) {
+            apply_credentials(c);
+        }
     } else if (topic == FWD_TOPIC_TX_RESULT) {
         forwarder::v1::TxResult r;
         if (r.ParseFromArray(bytes.data(), static_cast<int>(bytes.size())) &&
@@ -388,7 +470,7 @@ void LnsTransport::sleep_backoff(uint32_t attempt)
     const auto delay_ms = static_cast<int64_t>(capped * jitter(backoff_rng_));
     host_.debug("reconnecting in " + std::to_string(delay_ms) + " ms");
     const uint64_t until = host_.monotonic_us() + static_cast<uint64_t>(delay_ms) * 1000u;
-    while (running_ && host_.monotonic_us() < until) {
+    while (running_ && !endpoint_changed_ && host_.monotonic_us() < until) {
         pollfd fd{wake_fd_, POLLIN, 0};
         ::poll(&fd, 1, 100);
         uint64_t v = 0;
@@ -418,6 +500,21 @@ void LnsTransport::run()
 // One connection attempt (discovery if needed, then traffic until it breaks).
 void LnsTransport::run_once(uint32_t& attempt, uint32_t& muxs_failures, std::optional<WsUri>& muxs)
 {
+    if (endpoint_changed_.exchange(false)) {
+        muxs.reset(); // new address or credentials: start over with discovery
+        attempt = 0;
+        muxs_failures = 0;
+        consecutive_failures_ = 0;
+    }
+    if (endpoint().uri.empty()) {
+        // Waiting for a bootstrap plugin (CUPS) to name the LNS.
+        pollfd fd{wake_fd_, POLLIN, 0};
+        ::poll(&fd, 1, 200);
+        uint64_t v = 0;
+        [[maybe_unused]] auto n = ::read(wake_fd_, &v, sizeof v);
+        attempt = 0;
+        return;
+    }
     if (!muxs) {
         WsUri found;
         if (!discover(found)) {
@@ -437,6 +534,9 @@ void LnsTransport::run_once(uint32_t& attempt, uint32_t& muxs_failures, std::opt
         ++muxs_failures;
         if (e.kind() == ConnectError::Kind::http) {
             muxs_failures = options_.muxs_failures_before_discovery;
+            link_status(forwarder::v1::LinkStatus::REJECTED, e.what());
+        } else if (++consecutive_failures_ == 3) {
+            link_status(forwarder::v1::LinkStatus::FAILING, e.what());
         }
     } catch (const ConnectionLost& e) {
         failure(std::string("connection lost: ") + e.what());
@@ -458,7 +558,8 @@ bool LnsTransport::discover(WsUri& muxs)
 {
     WsUri info;
     std::string why;
-    parse_ws_uri(options_.uri, false, info, why);
+    const Endpoint ep = endpoint();
+    parse_ws_uri(ep.uri, false, info, why);
     info.path = "/router-info";
     const uint64_t router = options_.router_eui.value_or(gateway_eui_);
     const auto timeout = std::chrono::seconds(options_.connect_timeout_s);
@@ -466,7 +567,7 @@ bool LnsTransport::discover(WsUri& muxs)
         if (info.tls && !ssl_) {
             ssl_.emplace(); // OpenSSL is initialised only when TLS is used
         }
-        auto conn = WsConnection::open(info, options_.credentials, timeout, &watch_);
+        auto conn = WsConnection::open(info, ep.credentials, timeout, &watch_);
         conn->send_text(encode_router_info_request(router));
         const uint64_t deadline = host_.monotonic_us() + 30'000'000u;
         while (running_ && host_.monotonic_us() < deadline) {
@@ -494,6 +595,7 @@ bool LnsTransport::discover(WsUri& muxs)
             conn->send_close(1000);
             if (!answer.error.empty()) {
                 failure("discovery " + conn->peer() + ": rejected by the server: " + answer.error);
+                link_status(forwarder::v1::LinkStatus::REJECTED, answer.error);
                 return false;
             }
             if (!parse_ws_uri(answer.uri, true, muxs, why)) {
@@ -511,6 +613,11 @@ bool LnsTransport::discover(WsUri& muxs)
     } catch (const ConnectError& e) {
         failure("discovery " + std::string(info.tls ? "wss://" : "ws://") + info.host + ":" +
                 std::to_string(info.port) + "/router-info: " + e.what());
+        if (e.kind() == ConnectError::Kind::http) {
+            link_status(forwarder::v1::LinkStatus::REJECTED, e.what());
+        } else if (++consecutive_failures_ == 3) {
+            link_status(forwarder::v1::LinkStatus::FAILING, e.what());
+        }
     } catch (const std::exception& e) {
         failure("discovery: " + std::string(e.what()));
     }
@@ -522,7 +629,7 @@ void LnsTransport::traffic(const WsUri& muxs)
     if (muxs.tls && !ssl_) {
         ssl_.emplace();
     }
-    auto conn = WsConnection::open(muxs, options_.credentials,
+    auto conn = WsConnection::open(muxs, endpoint().credentials,
                                    std::chrono::seconds(options_.connect_timeout_s), &watch_);
     {
         // A new connection gets a new router_config before any frame goes out (§6).
@@ -659,6 +766,11 @@ void LnsTransport::pump(WsConnection& conn)
             host_.stat_add("uplinks_sent", static_cast<int64_t>(sent_uplinks));
         }
 
+        if (endpoint_changed_) {
+            conn.send_close(1000);
+            throw ConnectionLost("switching to new LNS credentials");
+        }
+
         // 2. Keepalive.
         if (now >= next_ping) {
             if (pings_outstanding >= 2) {
@@ -735,8 +847,12 @@ void LnsTransport::handle_text(WsConnection& conn, const std::string& text)
                    std::to_string(channels) + " channels, TX " + std::to_string(rc->freq_min) +
                    ".." + std::to_string(rc->freq_max) + " Hz");
         session_started_us_ = now;
-        std::lock_guard lock(mutex_);
-        router_config_ = std::move(*rc);
+        consecutive_failures_ = 0;
+        {
+            std::lock_guard lock(mutex_);
+            router_config_ = std::move(*rc);
+        }
+        link_status(forwarder::v1::LinkStatus::CONNECTED, conn.peer());
     } else if (auto* dl = std::get_if<Downlink>(&d.message)) {
         host_.stat_add("downlinks_received");
         handle_downlink(*dl);
@@ -1003,4 +1119,5 @@ void LnsTransport::handle_result(const forwarder::v1::TxResult& r)
 FORWARDER_PLUGIN_V1(forwarder::lns::LnsTransport, "lns", FWD_KIND_TRANSPORT, FORWARDER_LNS_VERSION,
                     "LoRa Basics Station LNS transport (router-info discovery, muxs websocket)",
                     forwarder::lns::kOptions,
-                    FWD_TOPIC_BIT(FWD_TOPIC_UPLINK) | FWD_TOPIC_BIT(FWD_TOPIC_TX_RESULT))
+                    FWD_TOPIC_BIT(FWD_TOPIC_UPLINK) | FWD_TOPIC_BIT(FWD_TOPIC_TX_RESULT) |
+                        FWD_TOPIC_BIT(FWD_TOPIC_CREDENTIALS))

@@ -38,6 +38,7 @@ struct LnsOptions {
     std::string model = "linux";
     std::string features = "prod";
     bool forward_heard_downlinks = false;
+    bool wait_for_credentials = false; // the LNS address comes from a bootstrap plugin (CUPS)
 
     // Parses and checks the plugin's options (reads credential files, opens no socket).
     // Throws sdk::Error("<option>: ...").
@@ -84,6 +85,16 @@ private:
     private:
         LnsTransport& owner_;
     };
+
+    // Where to connect: configured, or delivered by a bootstrap plugin.
+    struct Endpoint {
+        std::string uri;
+        Credentials credentials;
+        uint64_t generation = 0;
+    };
+    Endpoint endpoint() const;
+    void apply_credentials(const forwarder::v1::Credentials& c);
+    void link_status(forwarder::v1::LinkStatus::State state, const std::string& detail);
 
     void run();
     void run_once(uint32_t& attempt, uint32_t& muxs_failures, std::optional<WsUri>& muxs);
@@ -134,6 +145,9 @@ private:
     std::optional<GpsReference> gps_ref_;
     std::map<uint64_t, PendingTx> pending_tx_;
     uint64_t next_tx_id_ = 1;
+    Endpoint endpoint_;
+    std::atomic<bool> endpoint_changed_{false};
+    uint32_t consecutive_failures_ = 0; // I/O thread only
     std::mt19937_64 session_rng_;
 };
 

@@ -2,6 +2,7 @@
 // One websocket connection to an LNS endpoint (discovery or traffic), over TCP or TLS.
 // Thin I/O around Poco's websocket: the caller's single I/O thread owns it.
 #include "lns_codec.hpp"
+#include "tls_client.hpp"
 
 #include <chrono>
 #include <memory>
@@ -17,52 +18,10 @@ class WebSocket;
 
 namespace forwarder::lns {
 
-// Credentials of one LNS endpoint (the tc.* set of a Basic Station).
-struct Credentials {
-    std::string trust_file; // CA bundle, PEM or DER; empty: ws:// only
-    std::string cert_file;  // client certificate (mutual TLS), PEM or DER
-    std::string key_file;   // client private key, PEM or DER (with cert_file)
-    std::vector<std::pair<std::string, std::string>> token_headers; // sent only over TLS
-    bool verify_hostname = true;
-};
-
-// Reads a Basic Station style key file: either `Name: value` header lines (a token) or a
-// private key. Returns true and fills `headers` for a token file; false for a key file.
-// Throws std::runtime_error for an unreadable or malformed file (the message never
-// contains the file's content).
-bool read_token_file(const std::string& path,
-                     std::vector<std::pair<std::string, std::string>>& headers);
-
-// Why a connection attempt failed, for the operator.
-class ConnectError : public std::runtime_error {
-public:
-    enum class Kind { dns, tcp, tls, http, websocket, protocol, timeout };
-    ConnectError(Kind kind, const std::string& what, int http_status = 0)
-        : std::runtime_error(what), kind_(kind), http_status_(http_status)
-    {
-    }
-    Kind kind() const { return kind_; }
-    int http_status() const { return http_status_; }
-
-private:
-    Kind kind_;
-    int http_status_;
-};
-
 struct Frame {
     enum class Type { none, text, binary, ping, pong, close } type = Type::none;
     std::string payload;
     int close_code = 0;
-};
-
-// Lets another thread abort a connection: `attach` is told the socket as soon as it exists
-// (return false to abort at once), `detach` before it is closed. The owner may then call
-// ::shutdown(fd) from any thread to make every blocking call on it fail at once.
-class SocketWatch {
-public:
-    virtual ~SocketWatch() = default;
-    virtual bool attach(int fd) = 0;
-    virtual void detach() = 0;
 };
 
 class WsConnection {

@@ -63,7 +63,9 @@ typedef enum fwd_topic {
     FWD_TOPIC_TX_RESULT = 3,     /* forwarder.v1.TxResult     scheduler -> transports */
     FWD_TOPIC_RADIO_CONFIG = 4,  /* forwarder.v1.RadioConfig  transport -> radios */
     FWD_TOPIC_GATEWAY_STATS = 5, /* forwarder.v1.GatewayStats core -> transports */
-    FWD_TOPIC_COUNT_ = 6         /* one past the last topic; not a topic */
+    FWD_TOPIC_CREDENTIALS = 6,   /* forwarder.v1.Credentials  bootstrap -> transports */
+    FWD_TOPIC_LINK_STATUS = 7,   /* forwarder.v1.LinkStatus   transports -> bootstrap */
+    FWD_TOPIC_COUNT_ = 8         /* one past the last topic; not a topic (grows with the ABI) */
 } fwd_topic;
 
 /* Bit for a topic in fwd_plugin_v1.subscriptions. */
