@@ -5,6 +5,7 @@
 #include <Poco/Net/DNS.h>
 #include <Poco/Net/NetException.h>
 #include <Poco/Net/SSLException.h>
+#include <Poco/Net/SSLManager.h>
 #include <Poco/Net/SecureStreamSocket.h>
 #include <Poco/Net/SocketAddress.h>
 
@@ -222,6 +223,15 @@ bool read_token_file(const std::string& path,
         throw std::runtime_error("key: " + path + " holds neither header lines nor a private key");
     }
     return true;
+}
+
+SslLibrary::SslLibrary()
+{
+    Poco::Net::initializeSSL();
+}
+SslLibrary::~SslLibrary()
+{
+    Poco::Net::uninitializeSSL();
 }
 
 Poco::Net::StreamSocket open_stream(const std::string& host, uint16_t port, bool tls,

@@ -71,4 +71,13 @@ ConnectError current_failure(const std::string& host);
 // certificate and key loaded for mutual TLS. Throws std::runtime_error("<option>: ...").
 Poco::Net::Context::Ptr make_client_context(const std::string& host, const Credentials& c);
 
+// Poco's SSL library is initialised while at least one of these exists.
+class SslLibrary {
+public:
+    SslLibrary();
+    ~SslLibrary();
+    SslLibrary(const SslLibrary&) = delete;
+    SslLibrary& operator=(const SslLibrary&) = delete;
+};
+
 } // namespace forwarder::lns

@@ -66,15 +66,6 @@ std::string host_header(const WsUri& uri)
     }
 }
 
-SslLibrary::SslLibrary()
-{
-    Poco::Net::initializeSSL();
-}
-SslLibrary::~SslLibrary()
-{
-    Poco::Net::uninitializeSSL();
-}
-
 std::unique_ptr<WsConnection> WsConnection::open(const WsUri& uri, const Credentials& credentials,
                                                  std::chrono::milliseconds timeout,
                                                  SocketWatch* watch)

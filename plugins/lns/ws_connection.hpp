@@ -56,13 +56,4 @@ private:
     bool frame_binary_ = false;
 };
 
-// Poco's SSL library is initialised while at least one of these exists.
-class SslLibrary {
-public:
-    SslLibrary();
-    ~SslLibrary();
-    SslLibrary(const SslLibrary&) = delete;
-    SslLibrary& operator=(const SslLibrary&) = delete;
-};
-
 } // namespace forwarder::lns
