@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Installs what is missing, builds, and runs the whole test suite twice: a normal build,
-# then an AddressSanitizer + UndefinedBehaviorSanitizer build; then runs the LNS message
-# decoder's fuzz target (libFuzzer) briefly.
+# then an AddressSanitizer + UndefinedBehaviorSanitizer build; then runs the fuzz targets
+# (libFuzzer) of the LNS message decoder and the CUPS answer parser briefly.
 #   scripts/test.sh                 everything
 #   scripts/test.sh --no-sanitize   skip the sanitizer build
 set -euo pipefail
@@ -23,6 +23,7 @@ if [ "$sanitize" = 1 ]; then
     ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
       ctest -j"$jobs" --output-on-failure --timeout 300)
 fi
-echo "== fuzz the LNS message decoder (${FUZZ_SECONDS:-30} s)"
+echo "== fuzz the LNS message decoder and the CUPS answer parser (${FUZZ_SECONDS:-30} s each)"
 bash "$root/plugins/lns/fuzz/run.sh" "$root/build" "${FUZZ_SECONDS:-30}"
+bash "$root/plugins/cups/fuzz/run.sh" "$root/build" "${FUZZ_SECONDS:-30}"
 echo "== all tests passed"

@@ -285,7 +285,8 @@ public:
             lns_ok_generation_ = s.generation();
             lns_failures_ = 0;
         } else {
-            ++lns_failures_;
+            // The LNS reports FAILING once per 3 failures in a row, REJECTED at every refusal.
+            lns_failures_ += s.state() == forwarder::v1::LinkStatus::FAILING ? 3 : 1;
         }
         link_changed_ = true;
         wake_ = true;
@@ -389,11 +390,18 @@ private:
                 lns_failures_ = 0;
             }
             contact_soon_ = true; // CUPS may know better credentials (§8)
-            const Slot next = tc_slot_ == Slot::regular ? Slot::last_good : Slot::boot;
-            if (tc_slot_ != Slot::boot && store_->load(next, Category::tc)) {
+            // The next stored set after the current one: regular → last good → boot.
+            std::optional<Slot> next;
+            for (Slot s : {Slot::last_good, Slot::boot}) {
+                if (s > tc_slot_ && store_->load(s, Category::tc)) {
+                    next = s;
+                    break;
+                }
+            }
+            if (next) {
                 host_.warn(std::string("the LNS keeps failing with the ") + slot_name(tc_slot_) +
-                           " set: falling back to the " + slot_name(next) + " set");
-                tc_slot_ = next;
+                           " set: falling back to the " + slot_name(*next) + " set");
+                tc_slot_ = *next;
                 publish_tc();
             }
         }
@@ -544,6 +552,12 @@ private:
             next.trust = parts.trust;
             next.cert = parts.cert;
             next.key = parts.key;
+            if (parts.token) {
+                // Stored exactly as received, so the CRC we report equals crc32(blob) and the
+                // server sees the set as unchanged (§5); the LNS normalises line ends itself.
+                next.key =
+                    blob->substr(parts.trust.size() + (parts.cert.empty() ? 4 : parts.cert.size()));
+            }
         }
         try {
             store_->store(Slot::regular, cat, next);

@@ -21,7 +21,7 @@ namespace forwarder::cups {
 
 namespace {
 
-// --- CRC-32 (§5) ---------------------------------------------------------------------------
+// --- CRC-32 (§5) -----------------------------------------------------------------------------
 
 constexpr std::array<uint32_t, 256> make_crc_table()
 {
@@ -67,6 +67,21 @@ std::string hex_byte(unsigned char c)
 {
     static const char digits[] = "0123456789abcdef";
     return std::string{digits[c >> 4], digits[c & 15]};
+}
+
+// `text` for a one-line message: bytes outside printable ASCII as \xNN.
+std::string printable(std::string_view text)
+{
+    std::string out;
+    for (char c : text) {
+        const auto u = static_cast<unsigned char>(c);
+        if (u >= 0x20 && u < 0x7F && u != '\\') {
+            out.push_back(c);
+        } else {
+            out += "\\x" + hex_byte(u);
+        }
+    }
+    return out;
 }
 
 // Replaces every invalid UTF-8 sequence by U+FFFD, so the request is always valid JSON text.
@@ -119,7 +134,7 @@ std::string json_optional_string(const std::optional<std::string>& text)
     return text ? json_string(*text) : std::string("null");
 }
 
-// --- URIs (§1, §3 rule 3) ------------------------------------------------------------------------
+// --- URIs (§1, §3 rule 3) --------------------------------------------------------------------
 
 // Checks "scheme://host:port" with one of the two schemes; `reason` says what is wrong.
 bool check_uri(std::string_view uri, std::string_view plain, std::string_view tls,
@@ -205,21 +220,20 @@ bool check_uri(std::string_view uri, std::string_view plain, std::string_view tl
     const size_t digits = port.find_first_not_of("0123456789");
     if (digits != std::string_view::npos) {
         reason = (port[digits] == '/' && digits > 0) ? "path not allowed"
-                                                     : "invalid port \"" + std::string(port) + "\"";
+                                                     : "invalid port \"" + printable(port) + "\"";
         return false;
     }
     unsigned value = 0;
     const auto parsed = std::from_chars(port.data(), port.data() + port.size(), value);
     if (port.empty() || port.size() > 5 || parsed.ec != std::errc{} || value == 0 ||
         value > 65535) {
-        reason = port.empty() ? "port missing" : "invalid port \"" + std::string(port) + "\"";
+        reason = port.empty() ? "port missing" : "invalid port \"" + printable(port) + "\"";
         return false;
     }
     return true;
 }
 
-// --- binary answer reader (§3)
-// ---------------------------------------------------------------------
+// --- binary answer reader (§3) ---------------------------------------------------------------
 
 class Reader {
 public:
@@ -298,8 +312,7 @@ bool read_blob(Reader& reader, const char* length_name, const char* name,
     return true;
 }
 
-// --- credential blobs (§4)
-// ---------------------------------------------------------------------------
+// --- credential blobs (§4) -------------------------------------------------------------------
 
 // Size of the DER SEQUENCE starting at `blob[offset]` (header included); false with a reason if
 // it is not a SEQUENCE or does not lie inside the blob.
@@ -356,7 +369,7 @@ bool absent_marker(std::string_view blob, size_t offset, const char* part, std::
     return true;
 }
 
-// --- signatures (§7) ---------------------------------------------------------------------------
+// --- signatures (§7) -------------------------------------------------------------------------
 
 struct PkeyFree {
     void operator()(EVP_PKEY* key) const { EVP_PKEY_free(key); }

@@ -111,6 +111,42 @@ const char* outcome_text(forwarder::v1::TxOutcome o)
 
 } // namespace
 
+// Options that do not depend on where the LNS is.
+void LnsOptions::parse_tuning(const YAML::Node& n)
+{
+    credentials.verify_hostname = flag(n, "tls_verify_hostname", true);
+    if (n["router_eui"]) {
+        uint64_t eui = 0;
+        if (!parse_eui(n["router_eui"].as<std::string>(), eui)) {
+            throw sdk::Error("router_eui: expected 16 hex digits or an ID6, got '" +
+                             n["router_eui"].as<std::string>() + "'");
+        }
+        router_eui = eui;
+    }
+    queue_max = number<size_t>(n, "queue_max", 1, 10'000'000, queue_max);
+    queue_max_age_s = number<uint32_t>(n, "queue_max_age_s", 1, 7 * 86400, queue_max_age_s);
+    ping_interval_s = number<uint32_t>(n, "ping_interval_s", 1, 3600, ping_interval_s);
+    connect_timeout_s = number<uint32_t>(n, "connect_timeout_s", 1, 300, connect_timeout_s);
+    backoff_initial_ms = number<uint32_t>(n, "backoff_initial_ms", 10, 600'000, backoff_initial_ms);
+    backoff_max_s = number<uint32_t>(n, "backoff_max_s", 1, 3600, backoff_max_s);
+    resend_window_ms = number<uint32_t>(n, "resend_window_ms", 0, 60'000, resend_window_ms);
+    if (n["runcmd_allow"]) {
+        if (!n["runcmd_allow"].IsSequence()) {
+            throw sdk::Error("runcmd_allow: expected a list of commands");
+        }
+        for (const auto& c : n["runcmd_allow"]) {
+            runcmd_allow.push_back(c.as<std::string>());
+        }
+    }
+    if (n["model"]) {
+        model = n["model"].as<std::string>();
+    }
+    if (n["features"]) {
+        features = n["features"].as<std::string>();
+    }
+    forward_heard_downlinks = flag(n, "forward_heard_downlinks", false);
+}
+
 LnsOptions LnsOptions::parse(const std::string& yaml)
 {
     YAML::Node n;
@@ -150,9 +186,10 @@ LnsOptions LnsOptions::parse(const std::string& yaml)
         }
     }
     o.wait_for_credentials = flag(n, "wait_for_credentials", false);
+    o.parse_tuning(n);
     if (o.uri.empty()) {
         if (o.wait_for_credentials) {
-            return o; // everything arrives with the bootstrap's credentials
+            return o; // address and credentials arrive from the bootstrap plugin
         }
         throw sdk::Error("uri: missing (set `uri`, or `station_dir` with a tc.uri file)");
     }
@@ -187,38 +224,6 @@ LnsOptions LnsOptions::parse(const std::string& yaml)
     } else if (!o.credentials.key_file.empty() && !o.token) {
         throw sdk::Error("key: a private key needs the client certificate (`cert`)");
     }
-    o.credentials.verify_hostname = flag(n, "tls_verify_hostname", true);
-    if (n["router_eui"]) {
-        uint64_t eui = 0;
-        if (!parse_eui(n["router_eui"].as<std::string>(), eui)) {
-            throw sdk::Error("router_eui: expected 16 hex digits or an ID6, got '" +
-                             n["router_eui"].as<std::string>() + "'");
-        }
-        o.router_eui = eui;
-    }
-    o.queue_max = number<size_t>(n, "queue_max", 1, 10'000'000, o.queue_max);
-    o.queue_max_age_s = number<uint32_t>(n, "queue_max_age_s", 1, 7 * 86400, o.queue_max_age_s);
-    o.ping_interval_s = number<uint32_t>(n, "ping_interval_s", 1, 3600, o.ping_interval_s);
-    o.connect_timeout_s = number<uint32_t>(n, "connect_timeout_s", 1, 300, o.connect_timeout_s);
-    o.backoff_initial_ms =
-        number<uint32_t>(n, "backoff_initial_ms", 10, 600'000, o.backoff_initial_ms);
-    o.backoff_max_s = number<uint32_t>(n, "backoff_max_s", 1, 3600, o.backoff_max_s);
-    o.resend_window_ms = number<uint32_t>(n, "resend_window_ms", 0, 60'000, o.resend_window_ms);
-    if (n["runcmd_allow"]) {
-        if (!n["runcmd_allow"].IsSequence()) {
-            throw sdk::Error("runcmd_allow: expected a list of commands");
-        }
-        for (const auto& c : n["runcmd_allow"]) {
-            o.runcmd_allow.push_back(c.as<std::string>());
-        }
-    }
-    if (n["model"]) {
-        o.model = n["model"].as<std::string>();
-    }
-    if (n["features"]) {
-        o.features = n["features"].as<std::string>();
-    }
-    o.forward_heard_downlinks = flag(n, "forward_heard_downlinks", false);
     return o;
 }
 

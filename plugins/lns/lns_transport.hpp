@@ -10,6 +10,8 @@
 
 #include <forwarder/plugin.hpp>
 
+#include <yaml-cpp/yaml.h>
+
 #include <atomic>
 #include <deque>
 #include <map>
@@ -43,6 +45,7 @@ struct LnsOptions {
     // Parses and checks the plugin's options (reads credential files, opens no socket).
     // Throws sdk::Error("<option>: ...").
     static LnsOptions parse(const std::string& yaml);
+    void parse_tuning(const YAML::Node& n);
 };
 
 class LnsTransport : public sdk::Plugin {

@@ -438,3 +438,39 @@ TEST_F(CupsTest, SignedUpdateAcceptedTamperedRefused)
     EXPECT_TRUE(std::filesystem::exists(dir_ / "state/update/update.bin"));
     stop(*fwd);
 }
+
+TEST_F(CupsTest, LnsFallsBackToTheBootSetWhenTheDeliveredOneFails)
+{
+    Sim sim(dir_);
+    CupsServer cups(certs_, [&](const Object::Ptr&) {
+        // A regular LNS set that cannot work: nothing listens on port 1.
+        return Reply{200, answer("", "ws://127.0.0.1:1", "", tc_blob())};
+    });
+    // A Basic Station home: cups.* and tc.* become the boot sets.
+    const std::string station = dir_ / "station";
+    std::filesystem::create_directories(station);
+    write_file(station + "/cups.uri", "https://127.0.0.1:" + std::to_string(cups.port()) + "\n");
+    std::filesystem::copy_file(certs_ + "/ca.pem", station + "/cups.trust");
+    std::filesystem::copy_file(certs_ + "/tc.key", station + "/cups.key");
+    write_file(station + "/tc.uri", "ws://127.0.0.1:" + std::to_string(sim.port()) + "\n");
+    std::filesystem::copy_file(certs_ + "/ca.pem", station + "/tc.trust");
+
+    const std::string cfg = dir_ / "forwarder.yaml";
+    write_file(cfg, "gateway:\n  eui: \"0016c001ff10a235\"\n  log: {level: debug}\n"
+                    "plugin_dir: " +
+                        kPluginDir +
+                        "\nradios:\n  - driver: virtual\n    options:\n"
+                        "      uplink_udp: \"127.0.0.1:" +
+                        std::to_string(radio_port_) +
+                        "\"\ntransports:\n  - plugin: cups\n    options:\n      station_dir: " +
+                        station + "\n      state_dir: " + (dir_ / "state") + "\n" +
+                        "  - plugin: lns\n    options:\n      wait_for_credentials: true\n"
+                        "      backoff_initial_ms: 100\n      backoff_max_s: 1\n"
+                        "stats: {interval_s: 0}\n");
+    Process fwd({kBinary, "--config", cfg}, dir_.path());
+    ASSERT_TRUE(fwd.wait_for_err("] running", 10s)) << fwd.err();
+    EXPECT_GE(cups.wait_requests(1, 10s).size(), 1u);
+    EXPECT_TRUE(fwd.wait_for_err("falling back to the boot set", 20s)) << fwd.err();
+    EXPECT_TRUE(sim.wait_for("version", 1, 10s)) << fwd.err();
+    stop(fwd);
+}

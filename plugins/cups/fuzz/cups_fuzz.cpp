@@ -21,6 +21,12 @@ void check(bool condition)
     }
 }
 
+// A failure reason: present and on one line.
+void check_reason(const std::string& error)
+{
+    check(!error.empty() && error.find_first_of("\r\n") == std::string::npos);
+}
+
 std::string le(uint32_t value, int size)
 {
     std::string out;
@@ -59,7 +65,8 @@ void check_token(std::string_view text)
 {
     std::string out, error;
     if (!normalise_token(text, out, error)) {
-        check(!error.empty() && out.empty());
+        check_reason(error);
+        check(out.empty());
         return;
     }
     check(error.empty() && out.size() >= 5); // "N: \r\n"
@@ -80,8 +87,8 @@ void check_blob(std::string_view blob)
     CredentialParts parts;
     std::string error;
     if (!parse_credential_blob(blob, parts, error)) {
-        check(!error.empty() && parts.trust.empty() && parts.cert.empty() && parts.key.empty() &&
-              !parts.token);
+        check_reason(error);
+        check(parts.trust.empty() && parts.cert.empty() && parts.key.empty() && !parts.token);
         return;
     }
     check(error.empty());
@@ -108,7 +115,8 @@ void check_answer(std::string_view body)
     UpdateInfoResponse out;
     std::string error;
     if (!decode_update_info_response(body, out, error)) {
-        check(!error.empty() && out.empty() && !out.signature_key_crc && out.signature.empty());
+        check_reason(error);
+        check(out.empty() && !out.signature_key_crc && out.signature.empty());
         return;
     }
     check(error.empty());

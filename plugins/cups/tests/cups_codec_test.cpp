@@ -249,7 +249,7 @@ TEST(Crc32, TtsTokenVector)
     EXPECT_EQ(blob.substr(20), kToken);
 }
 
-// --- Request (§2) ------------------------------------------------------------------------------
+// --- Request (§2) ----------------------------------------------------------------------------
 
 TEST(Request, SpecExampleExactly)
 {
@@ -345,7 +345,7 @@ TEST(Request, EscapesStrings)
     EXPECT_EQ(object->getValue<std::string>("package"), "bad \xEF\xBF\xBD\xEF\xBF\xBD utf8");
 }
 
-// --- URIs ----------------------------------------------------------------------------------------
+// --- URIs ------------------------------------------------------------------------------------
 
 TEST(Uri, Valid)
 {
@@ -403,7 +403,7 @@ TEST(Uri, Invalid)
     EXPECT_FALSE(valid_tc_uri("wss://lns.example.com"));
 }
 
-// --- Response (§3) -------------------------------------------------------------------------------
+// --- Response (§3) ---------------------------------------------------------------------------
 
 TEST(Response, TtsVectorBothEncodingsGiveTheSameResult)
 {
@@ -643,6 +643,7 @@ TEST(Response, BadUris)
              {"", std::string("wss://lns\0:1", 12)},
              {"https://" + std::string(116, 'a') + ":443", ""}, // 128 characters
              {"", "wss://h:1 "},
+             {"", "wss://h:1\n"},
          }) {
         Answer answer;
         answer.cups_uri = c.cups;
@@ -654,11 +655,12 @@ TEST(Response, BadUris)
                                          ? "tcUri at offset " + std::to_string(2) + ": not a ws(s)"
                                          : "cupsUri at offset 1: not a http(s)";
         EXPECT_TRUE(starts_with(error, expected)) << error;
+        EXPECT_EQ(error.find_first_of("\r\n"), std::string::npos) << "one line: " << error;
         EXPECT_TRUE(out.empty());
     }
 }
 
-// --- Credential blobs (§4) -----------------------------------------------------------------------
+// --- Credential blobs (§4) -------------------------------------------------------------------
 
 TEST(Blob, TtsVectorTrustIsNotDer)
 {
@@ -874,7 +876,7 @@ TEST(Blob, RealCertificateAndKeys)
     }
 }
 
-// --- Token (§6) ----------------------------------------------------------------------------------
+// --- Token (§6) ------------------------------------------------------------------------------
 
 TEST(Token, Normalised)
 {
@@ -921,7 +923,7 @@ TEST(Token, Malformed)
     EXPECT_EQ(error, "empty token");
 }
 
-// --- Signature (§7) ------------------------------------------------------------------------------
+// --- Signature (§7) --------------------------------------------------------------------------
 
 TEST(Signature, VerifiesWithTheSigningKey)
 {
