@@ -362,6 +362,7 @@ TEST_F(CupsTest, BadAnswersKeepTheOldSet)
         {{200, good.substr(0, good.size() - 10)}, "malformed answer"},
         {{200, "garbage that is not an update-info answer"}, "malformed answer"},
         {{200, answer("", "ws://127.0.0.1:1", "", "\x30\x82\xff")}, "credentials are malformed"},
+        {{200, std::string(17u << 20, '\0')}, "larger than 16 MiB"},
         {{401, ""}, "HTTP 401"},
         {{404, ""}, "HTTP 404"},
     };
