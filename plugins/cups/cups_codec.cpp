@@ -1,6 +1,7 @@
 // CUPS codec (shared/spec/cups.md): request JSON, binary update-info answer, credential
 // blobs, CRC32 and update signatures. Pure functions, no I/O, no exceptions escape.
 #include "cups_codec.hpp"
+#include "text.hpp"
 
 #include "json_text.hpp"
 #include "lns_codec.hpp"
@@ -21,6 +22,14 @@ namespace forwarder::cups {
 
 namespace {
 
+using support::hex_value;
+using support::iequals;
+
+constexpr bool is_hex(char c)
+{
+    return hex_value(c) >= 0;
+}
+
 // --- CRC-32 (§5) -----------------------------------------------------------------------------
 
 constexpr std::array<uint32_t, 256> make_crc_table()
@@ -39,29 +48,6 @@ constexpr std::array<uint32_t, 256> make_crc_table()
 constexpr std::array<uint32_t, 256> kCrcTable = make_crc_table();
 
 // --- small text helpers ----------------------------------------------------------------------
-
-char lower(char c)
-{
-    return (c >= 'A' && c <= 'Z') ? static_cast<char>(c - 'A' + 'a') : c;
-}
-
-bool iequals(std::string_view a, std::string_view b)
-{
-    if (a.size() != b.size()) {
-        return false;
-    }
-    for (size_t i = 0; i < a.size(); ++i) {
-        if (lower(a[i]) != lower(b[i])) {
-            return false;
-        }
-    }
-    return true;
-}
-
-bool is_hex(char c)
-{
-    return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F');
-}
 
 std::string hex_byte(unsigned char c)
 {

@@ -2,6 +2,7 @@
 // Poco::JSON (integers stay exact Int64/UInt64); output is written by hand so that key
 // spelling, order and number formats are exactly the reference's.
 #include "lns_codec.hpp"
+#include "text.hpp"
 
 #include "json_text.hpp"
 #include "lora_frame.hpp"
@@ -20,6 +21,9 @@
 namespace forwarder::lns {
 namespace {
 
+using support::hex_value;
+using support::iequals;
+
 using Poco::Dynamic::Var;
 using JsonObject = Poco::JSON::Object;
 using JsonArray = Poco::JSON::Array;
@@ -36,38 +40,6 @@ struct Failure {
 
 constexpr size_t kMaxJsonDepth = 32;
 constexpr double kMaxExactDouble = 9007199254740992.0; // 2^53
-
-char lower(char c)
-{
-    return (c >= 'A' && c <= 'Z') ? static_cast<char>(c - 'A' + 'a') : c;
-}
-
-bool iequals(std::string_view a, std::string_view b)
-{
-    if (a.size() != b.size()) {
-        return false;
-    }
-    for (size_t i = 0; i < a.size(); ++i) {
-        if (lower(a[i]) != lower(b[i])) {
-            return false;
-        }
-    }
-    return true;
-}
-
-int hex_value(char c)
-{
-    if (c >= '0' && c <= '9') {
-        return c - '0';
-    }
-    if (c >= 'a' && c <= 'f') {
-        return c - 'a' + 10;
-    }
-    if (c >= 'A' && c <= 'F') {
-        return c - 'A' + 10;
-    }
-    return -1;
-}
 
 // ---- output ---------------------------------------------------------------------------
 

@@ -2,6 +2,7 @@
 // the implicit lns transport) against a CUPS server of our own over HTTPS on 127.0.0.1
 // (in this process, Poco) and forwarder-lns-sim as the LNS it names.
 #include "harness.hpp"
+#include "lns_sim.hpp"
 
 #include <Poco/JSON/Object.h>
 #include <Poco/JSON/Parser.h>
@@ -30,7 +31,6 @@ using Poco::JSON::Object;
 namespace {
 
 const std::string kBinary = FORWARDER_BINARY;
-const std::string kSim = FORWARDER_LNS_SIM;
 const std::string kPluginDir = FORWARDER_PLUGIN_DIR;
 const std::string kSourceDir = FORWARDER_SOURCE_DIR;
 
@@ -168,49 +168,6 @@ private:
     std::vector<Object::Ptr> requests_;
     std::vector<std::string> authorizations_;
     std::unique_ptr<Poco::Net::HTTPServer> server_;
-    int port_ = 0;
-};
-
-class Sim {
-public:
-    explicit Sim(const TempDir& dir)
-    {
-        proc_ = std::make_unique<Process>(
-            std::vector<std::string>{kSim, "--listen", "127.0.0.1:0", "--duration", "120"},
-            dir.path());
-        const auto deadline = std::chrono::steady_clock::now() + 10s;
-        while (port_ == 0 && std::chrono::steady_clock::now() < deadline) {
-            const auto out = proc_->out();
-            const auto p = out.find("\"port\":");
-            if (p != std::string::npos) {
-                port_ = std::stoi(out.substr(p + 7));
-            }
-            std::this_thread::sleep_for(10ms);
-        }
-    }
-    int port() const { return port_; }
-    size_t count(const std::string& msgtype) const
-    {
-        const auto out = proc_->out();
-        size_t n = 0, pos = 0;
-        const std::string needle = "\"msgtype\":\"" + msgtype + "\"";
-        while ((pos = out.find(needle, pos)) != std::string::npos) {
-            ++n;
-            pos += needle.size();
-        }
-        return n;
-    }
-    bool wait_for(const std::string& msgtype, size_t n, std::chrono::milliseconds timeout) const
-    {
-        const auto deadline = std::chrono::steady_clock::now() + timeout;
-        while (count(msgtype) < n && std::chrono::steady_clock::now() < deadline) {
-            std::this_thread::sleep_for(20ms);
-        }
-        return count(msgtype) >= n;
-    }
-
-private:
-    std::unique_ptr<Process> proc_;
     int port_ = 0;
 };
 
