@@ -278,7 +278,8 @@ Config load_config(const std::string& path)
                 r.fail(s, "scheduler", "expected a mapping");
             }
             r.only_keys(s, "scheduler",
-                        {"max_ahead_us", "start_delay_us", "guard_us", "margin_us", "queue_size"});
+                        {"max_ahead_us", "start_delay_us", "guard_us", "margin_us", "queue_size",
+                         "handover_slack_us"});
             auto& sc = cfg.scheduler;
             if (s["max_ahead_us"].IsDefined()) {
                 sc.max_ahead_us = r.number<uint32_t>(s["max_ahead_us"], "scheduler.max_ahead_us",
@@ -297,6 +298,10 @@ Config load_config(const std::string& path)
             }
             if (s["queue_size"].IsDefined()) {
                 sc.queue_size = r.number<size_t>(s["queue_size"], "scheduler.queue_size", 1, 1024);
+            }
+            if (s["handover_slack_us"].IsDefined()) {
+                sc.handover_slack_us = r.number<uint32_t>(
+                    s["handover_slack_us"], "scheduler.handover_slack_us", 0, 1'000'000);
             }
         }
         if (const YAML::Node s = root["stats"]; s.IsDefined() && !s.IsNull()) {

@@ -193,6 +193,8 @@ std::optional<Rejection> Scheduler::admit(PlannedTx& tx, RadioState& state, uint
     const uint32_t lead = state.radio->lead_time_us();
     const int64_t min_ahead =
         static_cast<int64_t>(lead) + config_.start_delay_us + config_.margin_us;
+    // (The hand-over slack is not required at admission: a frame that arrives late is
+    // handed over at once.)
 
     switch (req.timing().when_case()) {
     case forwarder::v1::TxTiming::kImmediate:
@@ -343,8 +345,9 @@ uint32_t Scheduler::run_due()
             }
             PlannedTx& front = state.timeline.front();
             const int64_t ahead = counter_diff(now, front.count_us);
-            if (ahead > static_cast<int64_t>(lead)) {
-                next_wait = std::min<uint32_t>(next_wait, static_cast<uint32_t>(ahead - lead));
+            const int64_t handover = static_cast<int64_t>(lead) + config_.handover_slack_us;
+            if (ahead > handover) {
+                next_wait = std::min<uint32_t>(next_wait, static_cast<uint32_t>(ahead - handover));
                 break;
             }
             PlannedTx tx = std::move(front);

@@ -34,7 +34,10 @@ struct SchedulerConfig {
     uint32_t start_delay_us = 1500;      // radio start-up before the preamble
     uint32_t guard_us = 1000;            // minimum gap between two frames
     uint32_t margin_us = 1000;           // extra slack required at admission
-    size_t queue_size = 32;              // frames queued per radio
+    // Frames are handed over this much earlier than the driver's lead time, so a thread
+    // woken late by a busy CPU still meets the lead time.
+    uint32_t handover_slack_us = 10000;
+    size_t queue_size = 32; // frames queued per radio
 };
 
 // A frame being planned or queued.

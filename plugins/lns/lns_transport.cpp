@@ -715,8 +715,9 @@ void LnsTransport::pump(WsConnection& conn)
                 if (!router_config_ || uplinks_.empty()) {
                     break;
                 }
-                if (now - uplinks_.front().queued_mono_us >
-                    uint64_t{options_.queue_max_age_s} * 1000000u) {
+                // (`now` was read before this frame may have been queued: no underflow.)
+                const uint64_t queued = uplinks_.front().queued_mono_us;
+                if (queued < now && now - queued > uint64_t{options_.queue_max_age_s} * 1000000u) {
                     uplinks_.pop_front(); // kept too long while disconnected
                     host_.stat_add("uplinks_dropped");
                     continue;

@@ -53,6 +53,7 @@ protected:
 
     Scheduler& scheduler(SchedulerConfig config = {})
     {
+        config.handover_slack_us = slack_;
         sched_ = std::make_unique<Scheduler>(bus_, stats_, config,
                                              std::vector<TxRadio*>{&radio_, &radio1_});
         return *sched_;
@@ -105,6 +106,7 @@ protected:
     std::unique_ptr<Scheduler> sched_;
     std::shared_ptr<Subscription> results_;
     std::map<uint64_t, forwarder::v1::TxResult> all_;
+    uint32_t slack_ = 0; // hand-over exactly at the lead time unless a test says otherwise
 };
 
 } // namespace
@@ -348,4 +350,19 @@ TEST_F(SchedulerTest, StopCancelsQueuedFrames)
     submit(request(1, radio_.now + 10'000'000));
     s.stop();
     EXPECT_EQ(outcome(1), forwarder::v1::CANCELLED);
+}
+
+TEST_F(SchedulerTest, SlackHandsOverEarlierThanTheLeadTime)
+{
+    slack_ = 10000;
+    auto& s = scheduler();
+    const uint32_t t = radio_.now + 100000;
+    submit(request(1, t));
+    radio_.now = t - radio_.lead - 10001;
+    s.run_due();
+    EXPECT_TRUE(radio_.sent.empty());
+    radio_.now = t - radio_.lead - 10000;
+    s.run_due();
+    ASSERT_EQ(radio_.sent.size(), 1u);
+    EXPECT_EQ(outcome(1), forwarder::v1::OK);
 }
