@@ -432,3 +432,21 @@ TEST_F(CupsTest, LnsFallsBackToTheBootSetWhenTheDeliveredOneFails)
     EXPECT_TRUE(sim.wait_for("version", 1, 10s)) << fwd.err();
     stop(fwd);
 }
+
+TEST_F(CupsTest, CupsFallsBackWhenTheDeliveredCupsSetFails)
+{
+    // The configured (boot) CUPS server hands out a new CUPS URI where nothing listens; after
+    // repeated failures there the plugin goes back to a set that works.
+    int calls = 0;
+    std::mutex m;
+    CupsServer cups(certs_, [&](const Object::Ptr&) {
+        std::lock_guard lock(m);
+        ++calls;
+        return Reply{200, answer("https://127.0.0.1:1", "", "", "")};
+    });
+    auto fwd = start(cups.port(), "      retry: 1\n");
+    EXPECT_TRUE(fwd->wait_for_err("CUPS: new cups set stored", 10s)) << fwd->err();
+    EXPECT_TRUE(fwd->wait_for_err("CUPS: trying the boot set", 20s)) << fwd->err();
+    EXPECT_GE(cups.wait_requests(2, 10s).size(), 2u) << fwd->err();
+    stop(*fwd);
+}
