@@ -1,4 +1,5 @@
 // forwarder — command line and daemon life cycle.
+#include "cli_args.hpp"
 #include "clock.hpp"
 #include "config.hpp"
 #include "gateway.hpp"
@@ -53,49 +54,32 @@ int usage_error(const std::string& message)
 // Returns -1 when parsing succeeded, else the exit code.
 int parse_args(int argc, char** argv, Args& args)
 {
-    for (int i = 1; i < argc; ++i) {
-        std::string a = argv[i];
-        std::string value;
-        bool has_inline = false;
-        if (a.rfind("--", 0) == 0) {
-            if (auto eq = a.find('='); eq != std::string::npos) {
-                value = a.substr(eq + 1);
-                a = a.substr(0, eq);
-                has_inline = true;
+    forwarder::support::ArgReader reader(argc, argv);
+    try {
+        while (reader.next()) {
+            const std::string& a = reader.name();
+            if (a == "-c" || a == "--config") {
+                args.config = reader.value();
+            } else if (a == "--check-config") {
+                args.check_config = reader.value();
+            } else if (a == "--describe") {
+                args.describe = reader.value();
+            } else if (a == "--plugin-dir") {
+                args.plugin_dir = reader.value();
+            } else if (a == "--log-level") {
+                args.log_level = reader.value();
+            } else if (a == "--version") {
+                reader.no_value();
+                args.version = true;
+            } else if (a == "-h" || a == "--help") {
+                reader.no_value();
+                args.help = true;
+            } else {
+                return usage_error("unknown option '" + a + "'");
             }
         }
-        auto take = [&](std::string& out) -> bool {
-            if (has_inline) {
-                out = value;
-                return true;
-            }
-            if (i + 1 >= argc) {
-                return false;
-            }
-            out = argv[++i];
-            return true;
-        };
-        bool ok = true;
-        if (a == "-c" || a == "--config") {
-            ok = take(args.config);
-        } else if (a == "--check-config") {
-            ok = take(args.check_config);
-        } else if (a == "--describe") {
-            ok = take(args.describe);
-        } else if (a == "--plugin-dir") {
-            ok = take(args.plugin_dir);
-        } else if (a == "--log-level") {
-            ok = take(args.log_level);
-        } else if (a == "--version") {
-            args.version = true;
-        } else if (a == "-h" || a == "--help") {
-            args.help = true;
-        } else {
-            return usage_error("unknown option '" + a + "'");
-        }
-        if (!ok) {
-            return usage_error("option '" + a + "' needs a value");
-        }
+    } catch (const forwarder::support::UsageError& e) {
+        return usage_error(e.message);
     }
     return -1;
 }

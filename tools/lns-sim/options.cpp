@@ -1,4 +1,5 @@
 #include "options.hpp"
+#include "cli_args.hpp"
 
 #include <charconv>
 #include <cmath>
@@ -65,17 +66,7 @@ const char* const kUsage =
 
 namespace {
 
-template <class T> T parse_integer(const std::string& option, const std::string& text, T min, T max)
-{
-    T value{};
-    auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), value);
-    if (text.empty() || ec != std::errc() || end != text.data() + text.size() || value < min ||
-        value > max) {
-        throw UsageError{option + ": expected an integer " + std::to_string(min) + ".." +
-                         std::to_string(max) + ", got '" + text + "'"};
-    }
-    return value;
-}
+using forwarder::support::parse_integer;
 
 double parse_seconds(const std::string& option, const std::string& text)
 {
@@ -155,28 +146,11 @@ const char* downlink_mode_name(DownlinkMode mode)
 std::optional<Options> parse_options(int argc, char** argv)
 {
     Options options;
-    for (int i = 1; i < argc; ++i) {
-        std::string argument = argv[i];
-        std::optional<std::string> inline_value;
-        if (const size_t eq = argument.find('=');
-            argument.rfind("--", 0) == 0 && eq != std::string::npos) {
-            inline_value = argument.substr(eq + 1);
-            argument.resize(eq);
-        }
-        auto value = [&]() -> std::string {
-            if (inline_value) {
-                return *inline_value;
-            }
-            if (i + 1 >= argc) {
-                throw UsageError{argument + ": needs a value"};
-            }
-            return argv[++i];
-        };
-        auto no_value = [&] {
-            if (inline_value) {
-                throw UsageError{argument + ": takes no value"};
-            }
-        };
+    forwarder::support::ArgReader args(argc, argv);
+    while (args.next()) {
+        const std::string argument = args.name();
+        auto value = [&] { return args.value(); };
+        auto no_value = [&] { args.no_value(); };
         if (argument == "--help" || argument == "-h") {
             return std::nullopt;
         } else if (argument == "--listen") {

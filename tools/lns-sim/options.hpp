@@ -1,6 +1,7 @@
 // Command line of forwarder-lns-sim.
 #pragma once
 
+#include "cli_args.hpp"
 #include "regions.hpp"
 
 #include <cstdint>
@@ -42,9 +43,7 @@ struct Options {
     bool tls() const { return !tls_cert.empty(); }
 };
 
-struct UsageError {
-    std::string message;
-};
+using forwarder::support::UsageError;
 
 extern const char* const kUsage;
 

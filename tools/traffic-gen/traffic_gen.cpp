@@ -6,6 +6,7 @@
 // bytes of every payload carry the sender's CLOCK_MONOTONIC time in ns (little-endian),
 // so a receiver on the same host can measure latency.
 #include "base64.hpp"
+#include "cli_args.hpp"
 
 #include <arpa/inet.h>
 #include <netinet/in.h>
@@ -64,21 +65,9 @@ struct Settings {
     bool quiet = false;
 };
 
-struct UsageError {
-    std::string message;
-};
+using forwarder::support::UsageError;
 
-template <class T> T parse_integer(const std::string& option, const std::string& text, T min, T max)
-{
-    T value{};
-    auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), value);
-    if (text.empty() || ec != std::errc() || end != text.data() + text.size() || value < min ||
-        value > max) {
-        throw UsageError{option + ": expected an integer " + std::to_string(min) + ".." +
-                         std::to_string(max) + ", got '" + text + "'"};
-    }
-    return value;
-}
+using forwarder::support::parse_integer;
 
 double parse_number(const std::string& option, const std::string& text, double min, double max,
                     bool min_inclusive)
@@ -99,28 +88,11 @@ double parse_number(const std::string& option, const std::string& text, double m
 std::optional<Settings> parse_arguments(int argc, char** argv)
 {
     Settings settings;
-    for (int i = 1; i < argc; ++i) {
-        std::string argument = argv[i];
-        std::optional<std::string> inline_value;
-        if (const size_t eq = argument.find('=');
-            argument.rfind("--", 0) == 0 && eq != argument.npos) {
-            inline_value = argument.substr(eq + 1);
-            argument.resize(eq);
-        }
-        auto value = [&]() -> std::string {
-            if (inline_value) {
-                return *inline_value;
-            }
-            if (i + 1 >= argc) {
-                throw UsageError{argument + ": needs a value"};
-            }
-            return argv[++i];
-        };
-        auto no_value = [&] {
-            if (inline_value) {
-                throw UsageError{argument + ": takes no value"};
-            }
-        };
+    forwarder::support::ArgReader args(argc, argv);
+    while (args.next()) {
+        const std::string argument = args.name();
+        auto value = [&] { return args.value(); };
+        auto no_value = [&] { args.no_value(); };
         if (argument == "--help" || argument == "-h") {
             return std::nullopt;
         } else if (argument == "--target") {
