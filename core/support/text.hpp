@@ -1,5 +1,6 @@
 #pragma once
 // Small ASCII helpers shared by the protocol codecs.
+#include <string>
 #include <string_view>
 
 namespace forwarder::support {
@@ -36,6 +37,17 @@ constexpr int hex_value(char c)
         return c - 'A' + 10;
     }
     return -1;
+}
+
+// Without leading and trailing blanks and line ends.
+inline std::string trim(std::string_view s)
+{
+    const auto b = s.find_first_not_of(" \t\r\n");
+    if (b == std::string_view::npos) {
+        return {};
+    }
+    const auto e = s.find_last_not_of(" \t\r\n");
+    return std::string(s.substr(b, e - b + 1));
 }
 
 } // namespace forwarder::support

@@ -5,6 +5,7 @@
 #include "credential_store.hpp"
 #include "cups_codec.hpp"
 #include "lns_codec.hpp"
+#include "text.hpp"
 #include "tls_client.hpp"
 
 #include "forwarder.pb.h"
@@ -70,12 +71,7 @@ std::string read_file(const std::string& path)
     return std::string(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
 }
 
-std::string trim(std::string s)
-{
-    const auto b = s.find_first_not_of(" \t\r\n");
-    const auto e = s.find_last_not_of(" \t\r\n");
-    return b == std::string::npos ? "" : s.substr(b, e - b + 1);
-}
+using support::trim;
 
 struct CupsOptions {
     CredentialSet cups;              // configured CUPS set (becomes the boot set)

@@ -1,4 +1,5 @@
 #include "lns_transport.hpp"
+#include "text.hpp"
 
 #include <yaml-cpp/yaml.h>
 
@@ -65,12 +66,7 @@ const fwd_option kOptions[] = {
      "take the LNS address and credentials from a bootstrap plugin (CUPS); `uri` is optional"},
     {nullptr, 0, 0, nullptr, nullptr}};
 
-std::string trim(std::string s)
-{
-    const auto b = s.find_first_not_of(" \t\r\n");
-    const auto e = s.find_last_not_of(" \t\r\n");
-    return b == std::string::npos ? "" : s.substr(b, e - b + 1);
-}
+using support::trim;
 
 template <class T> T number(const YAML::Node& n, const char* key, T min, T max, T fallback)
 {
