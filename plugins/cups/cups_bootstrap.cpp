@@ -128,8 +128,13 @@ struct CupsOptions {
         if (o.cups.uri.rfind("https://", 0) == 0 && o.cups.trust.empty()) {
             throw sdk::Error("trust: an https:// CUPS URI needs the server's CA (`trust`)");
         }
-        if (!o.cups.key.empty() && o.cups.key.find("-----BEGIN") == std::string::npos &&
-            static_cast<unsigned char>(o.cups.key[0]) != 0x30) {
+        const bool private_key =
+            !o.cups.key.empty() && (o.cups.key.find("-----BEGIN") != std::string::npos ||
+                                    static_cast<unsigned char>(o.cups.key[0]) == 0x30);
+        if (private_key && o.cups.cert.empty()) {
+            throw sdk::Error("key: a private key needs the client certificate (`cert`)");
+        }
+        if (!o.cups.key.empty() && !private_key) {
             std::string normalised, why;
             if (!normalise_token(o.cups.key, normalised, why)) {
                 throw sdk::Error("key: " + why);
@@ -177,7 +182,9 @@ struct CupsOptions {
             if (!fs::exists(p)) {
                 break;
             }
-            key_files.push_back(p.string());
+            if (fs::file_size(p) == 64) { // other sizes are skipped, as the reference does
+                key_files.push_back(p.string());
+            }
         }
         for (const auto& f : key_files) {
             const std::string key = file("sig_keys", f);
@@ -206,11 +213,6 @@ struct CupsOptions {
         }
         return o;
     }
-};
-
-// TLS settings of a stored set, through temporary files the TLS client can read.
-struct SetFiles {
-    lns::Credentials credentials;
 };
 
 class CupsBootstrap : public sdk::Plugin {
@@ -277,12 +279,15 @@ public:
             return;
         }
         std::lock_guard lock(mutex_);
+        if (s.generation() != published_generation_) {
+            return; // about a set we no longer hand out
+        }
         if (s.state() == forwarder::v1::LinkStatus::CONNECTED) {
             lns_ok_generation_ = s.generation();
             lns_failures_ = 0;
         } else {
-            // The LNS reports FAILING once per 3 failures in a row, REJECTED at every refusal.
-            lns_failures_ += s.state() == forwarder::v1::LinkStatus::FAILING ? 3 : 1;
+            // REJECTED comes at every refusal, FAILING once per 3 network failures in a row.
+            ++lns_failures_;
         }
         link_changed_ = true;
         wake_ = true;
@@ -315,11 +320,26 @@ private:
     {
         publish_tc(); // start the LNS on what we have, in parallel with CUPS (§8)
         uint32_t failures = 0;
+        uint32_t immediate = 0;
         auto due = std::chrono::steady_clock::now();
         while (running_) {
             if (std::chrono::steady_clock::now() >= due) {
                 bool again_now = false;
-                const bool ok = contact(again_now);
+                bool ok = false;
+                try {
+                    ok = contact(again_now);
+                } catch (const std::exception& e) {
+                    failure(std::string("CUPS: unexpected error: ") + e.what());
+                }
+                if (!running_) {
+                    break; // a contact cut short by stop() is no failure
+                }
+                // At most two contacts in a row right away (a new CUPS set, §8); a server
+                // that keeps handing out new CUPS settings waits for the normal schedule.
+                again_now = again_now && ++immediate <= 2;
+                if (!again_now) {
+                    immediate = 0;
+                }
                 failures = ok ? 0 : failures + 1;
                 if (!ok && failures % 3 == 0) {
                     rotate_cups(); // regular → last good → boot
@@ -386,12 +406,14 @@ private:
                 lns_failures_ = 0;
             }
             contact_soon_ = true; // CUPS may know better credentials (§8)
-            // The next stored set after the current one: regular → last good → boot.
+            // The next stored set after the current one: regular → last good → boot → regular.
+            constexpr Slot kOrder[] = {Slot::regular, Slot::last_good, Slot::boot};
+            const int current = static_cast<int>(tc_slot_);
             std::optional<Slot> next;
-            for (Slot s : {Slot::last_good, Slot::boot}) {
-                if (s > tc_slot_ && store_->load(s, Category::tc)) {
-                    next = s;
-                    break;
+            for (int k = 1; k <= 2 && !next; ++k) {
+                const Slot candidate = kOrder[(current + k) % 3];
+                if (store_->load(candidate, Category::tc)) {
+                    next = candidate;
                 }
             }
             if (next) {
@@ -434,6 +456,11 @@ private:
             c.set_key_path(paths->key);
             c.set_generation(++generation_);
             c.set_set(slot_name(slot));
+            {
+                std::lock_guard lock(mutex_);
+                published_generation_ = generation_;
+                lns_failures_ = 0;
+            }
             host_.publish(FWD_TOPIC_CREDENTIALS, c.SerializeAsString());
             return;
         }
@@ -499,28 +526,36 @@ private:
         }
         // A CUPS set that got a 200 is good: keep it as the last known good one.
         if (cups_slot_ == Slot::regular && store_->load(Slot::last_good, Category::cups) != set) {
-            store_->store(Slot::last_good, Category::cups, *set);
+            try {
+                store_->store(Slot::last_good, Category::cups, *set);
+            } catch (const std::exception& e) {
+                host_.error(std::string("cannot keep the last known good CUPS set: ") + e.what());
+            }
+        }
+        cups_slot_ = Slot::regular; // a success returns to the regular set (§9.3)
+        // CUPS confirmed (or replaces below) the regular LNS set: use it again after a fallback.
+        if (tc_slot_ != Slot::regular && regular_tc && !answer.tc_uri && !answer.tc_credentials) {
+            tc_slot_ = Slot::regular;
+            publish_tc();
         }
         if (answer.empty()) {
             host_.debug("CUPS: nothing changed");
             return true;
         }
-        bool ok = true;
+        // Content CUPS got wrong is refused (and logged) by apply(); it is no reason to move
+        // away from a CUPS set that answers.
         if (answer.tc_uri || answer.tc_credentials) {
-            ok = apply(Category::tc, answer.tc_uri, answer.tc_credentials) && ok;
+            apply(Category::tc, answer.tc_uri, answer.tc_credentials);
         }
-        if (answer.cups_uri || answer.cups_credentials) {
-            if (apply(Category::cups, answer.cups_uri, answer.cups_credentials)) {
-                cups_slot_ = Slot::regular;
-                again_now = true; // contact CUPS right away with its new settings (§8)
-            } else {
-                ok = false;
-            }
+        if ((answer.cups_uri || answer.cups_credentials) &&
+            apply(Category::cups, answer.cups_uri, answer.cups_credentials)) {
+            cups_slot_ = Slot::regular;
+            again_now = true; // contact CUPS right away with its new settings (§8)
         }
         if (!answer.update.empty()) {
             handle_update(answer);
         }
-        return ok;
+        return true;
     }
 
     // Commits a category's new URI and credentials together, or nothing (§9.4).
@@ -554,6 +589,10 @@ private:
                 next.key =
                     blob->substr(parts.trust.size() + (parts.cert.empty() ? 4 : parts.cert.size()));
             }
+        }
+        if (store_->load(Slot::regular, cat) == next) {
+            host_.debug(std::string("CUPS: the ") + category_name(cat) + " set is unchanged");
+            return false; // nothing to switch to
         }
         try {
             store_->store(Slot::regular, cat, next);
@@ -765,6 +804,7 @@ private:
     int live_fd_ = -1;
     bool link_changed_ = false;
     uint64_t lns_ok_generation_ = 0;
+    uint64_t published_generation_ = 0;
     uint32_t lns_failures_ = 0;
     // CUPS thread only:
     Slot cups_slot_ = Slot::regular;

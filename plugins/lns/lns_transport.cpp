@@ -273,6 +273,9 @@ void LnsTransport::apply_credentials(const forwarder::v1::Credentials& c)
             }
         }
         if (usable(c.cert_path())) {
+            if (!next.credentials.token_headers.empty()) {
+                throw std::runtime_error("a token together with a client certificate");
+            }
             next.credentials.cert_file = c.cert_path();
         }
         if (parsed.tls && next.credentials.trust_file.empty()) {
@@ -536,7 +539,7 @@ void LnsTransport::run_once(uint32_t& attempt, uint32_t& muxs_failures, std::opt
         if (e.kind() == ConnectError::Kind::http) {
             muxs_failures = options_.muxs_failures_before_discovery;
             link_status(forwarder::v1::LinkStatus::REJECTED, e.what());
-        } else if (++consecutive_failures_ == 3) {
+        } else if (++consecutive_failures_ % 3 == 0) {
             link_status(forwarder::v1::LinkStatus::FAILING, e.what());
         }
     } catch (const ConnectionLost& e) {
@@ -616,7 +619,7 @@ bool LnsTransport::discover(WsUri& muxs)
                 std::to_string(info.port) + "/router-info: " + e.what());
         if (e.kind() == ConnectError::Kind::http) {
             link_status(forwarder::v1::LinkStatus::REJECTED, e.what());
-        } else if (++consecutive_failures_ == 3) {
+        } else if (++consecutive_failures_ % 3 == 0) {
             link_status(forwarder::v1::LinkStatus::FAILING, e.what());
         }
     } catch (const std::exception& e) {
