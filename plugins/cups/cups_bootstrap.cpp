@@ -237,12 +237,25 @@ public:
         try {
             store_.emplace(options_.state_dir + "/credentials");
             store_->recover();
-            // The configured sets are the factory (boot) sets; stored only when they changed.
-            if (store_->load(Slot::boot, Category::cups) != options_.cups) {
-                store_->store(Slot::boot, Category::cups, options_.cups);
-            }
-            if (options_.tc && store_->load(Slot::boot, Category::tc) != *options_.tc) {
-                store_->store(Slot::boot, Category::tc, *options_.tc);
+            // The configured sets are the factory (boot) sets, stored when they changed. A
+            // changed configuration also retires what CUPS delivered for that category (an
+            // empty set is never used), so the operator's new settings take effect.
+            auto configure = [&](Category cat, const CredentialSet& configured) {
+                const auto stored = store_->load(Slot::boot, cat);
+                if (stored == configured) {
+                    return;
+                }
+                store_->store(Slot::boot, cat, configured);
+                if (stored) {
+                    host_.info(std::string("configured ") + category_name(cat) +
+                               " settings changed: delivered sets retired");
+                    store_->store(Slot::regular, cat, CredentialSet{});
+                    store_->store(Slot::last_good, cat, CredentialSet{});
+                }
+            };
+            configure(Category::cups, options_.cups);
+            if (options_.tc) {
+                configure(Category::tc, *options_.tc);
             }
         } catch (const std::exception& e) {
             throw sdk::Error(std::string("state_dir: ") + e.what());
@@ -490,10 +503,10 @@ private:
         const auto regular_tc = store_->load(Slot::regular, Category::tc);
         UpdateInfoRequest req;
         req.router = options_.router_eui.value_or(gateway_eui_);
-        if (regular_cups) {
+        if (regular_cups && !regular_cups->uri.empty()) {
             req.cups_uri = regular_cups->uri;
         }
-        if (regular_tc) {
+        if (regular_tc && !regular_tc->uri.empty()) {
             req.tc_uri = regular_tc->uri;
         }
         req.cups_cred_crc = store_->crc(Slot::regular, Category::cups);
@@ -534,7 +547,7 @@ private:
         }
         cups_slot_ = Slot::regular; // a success returns to the regular set (§9.3)
         // CUPS confirmed (or replaces below) the regular LNS set: use it again after a fallback.
-        if (tc_slot_ != Slot::regular && regular_tc && !answer.tc_uri && !answer.tc_credentials) {
+        if (tc_slot_ != Slot::regular && req.tc_uri && !answer.tc_uri && !answer.tc_credentials) {
             tc_slot_ = Slot::regular;
             publish_tc();
         }
@@ -564,8 +577,8 @@ private:
     {
         CredentialSet next;
         for (Slot slot : {Slot::regular, Slot::last_good, Slot::boot}) {
-            if (auto s = store_->load(slot, cat)) {
-                next = *s;
+            if (auto s = store_->load(slot, cat); s && !s->uri.empty()) {
+                next = *s; // parts the answer does not replace are kept
                 break;
             }
         }
@@ -649,15 +662,11 @@ private:
             fs::create_directories(dir);
             ::chmod(dir.c_str(), 0700);
             const fs::path tmp = dir / "update.bin.tmp";
-            {
-                std::ofstream out(tmp, std::ios::binary | std::ios::trunc);
-                out.write(answer.update.data(), static_cast<std::streamsize>(answer.update.size()));
-                if (!out) {
-                    throw std::runtime_error("cannot write " + tmp.string());
-                }
-            }
+            FileOps& ops = real_file_ops(); // written and fsynced, then renamed in place
+            ops.write_file(tmp.string(), answer.update);
             ::chmod(tmp.c_str(), 0700);
-            fs::rename(tmp, file);
+            ops.rename(tmp.string(), file.string());
+            ops.sync_dir(dir.string());
         } catch (const std::exception& e) {
             host_.error(std::string("CUPS: cannot store the update: ") + e.what());
             return;
@@ -671,17 +680,28 @@ private:
         }
         std::vector<std::string> args{options_.update_command, file.string()};
         std::vector<char*> argv{args[0].data(), args[1].data(), nullptr};
+        // The command gets none of our descriptors (sockets, credential files).
+        posix_spawn_file_actions_t actions;
+        posix_spawn_file_actions_init(&actions);
+        posix_spawn_file_actions_addclosefrom_np(&actions, 3);
         pid_t pid = 0;
-        if (posix_spawn(&pid, args[0].c_str(), nullptr, nullptr, argv.data(), environ) != 0) {
+        const int spawned =
+            posix_spawn(&pid, args[0].c_str(), &actions, nullptr, argv.data(), environ);
+        posix_spawn_file_actions_destroy(&actions);
+        if (spawned != 0) {
             host_.error("CUPS: cannot run update_command " + options_.update_command);
             return;
         }
         host_.info("CUPS: started " + options_.update_command + " (pid " + std::to_string(pid) +
                    ")");
-        std::thread([pid] {
-            int status = 0;
-            waitpid(pid, &status, 0);
-        }).detach();
+        try {
+            std::thread([pid] {
+                int status = 0;
+                waitpid(pid, &status, 0);
+            }).detach();
+        } catch (const std::exception&) {
+            // Without a thread the child is reaped by nobody until we exit; harmless.
+        }
     }
 
     // POST /update-info; returns the body of a 200 answer, throws std::runtime_error otherwise.
