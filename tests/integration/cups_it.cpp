@@ -437,11 +437,7 @@ TEST_F(CupsTest, CupsFallsBackWhenTheDeliveredCupsSetFails)
 {
     // The configured (boot) CUPS server hands out a new CUPS URI where nothing listens; after
     // repeated failures there the plugin goes back to a set that works.
-    int calls = 0;
-    std::mutex m;
     CupsServer cups(certs_, [&](const Object::Ptr&) {
-        std::lock_guard lock(m);
-        ++calls;
         return Reply{200, answer("https://127.0.0.1:1", "", "", "")};
     });
     auto fwd = start(cups.port(), "      retry: 1\n");
