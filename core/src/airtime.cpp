@@ -61,6 +61,7 @@ uint32_t airtime_us(const forwarder::v1::TxRequest& request)
         f.payload_bytes = size;
         f.preamble_symbols = request.preamble() == 0 ? 8 : request.preamble();
         f.crc = request.crc();
+        f.implicit_header = request.implicit_header();
         return lora_airtime_us(f);
     }
     if (mod.has_fsk()) {

@@ -7,6 +7,32 @@ namespace forwarder::core {
 
 uint64_t monotonic_us();
 
+// --- GPS time -----------------------------------------------------------------------------
+inline constexpr int64_t kUsPerSecond = 1'000'000;
+// Unix time of the GPS epoch, 1980-01-06T00:00:00Z.
+inline constexpr int64_t kGpsEpochUnixSeconds = 315'964'800;
+// GPS - UTC, constant since 2017-01-01 (no leap second has been announced after that).
+inline constexpr int64_t kGpsUtcLeapSeconds = 18;
+
+// Unix µs (UTC) -> GPS µs and back, with the fixed 18 s leap offset: exact for instants from
+// 2017-01-01 on; earlier instants are off by the leap seconds inserted since. Signed so that
+// instants before the GPS epoch do not wrap.
+constexpr int64_t utc_to_gps_us(int64_t unix_us)
+{
+    return unix_us - (kGpsEpochUnixSeconds - kGpsUtcLeapSeconds) * kUsPerSecond;
+}
+constexpr int64_t gps_to_utc_us(int64_t gps_us)
+{
+    return gps_us + (kGpsEpochUnixSeconds - kGpsUtcLeapSeconds) * kUsPerSecond;
+}
+
+// Unix seconds (UTC) -> whole GPS seconds since the GPS epoch; instants before it give 0.
+constexpr uint64_t utc_to_gps_seconds(int64_t unix_seconds)
+{
+    const int64_t gps = unix_seconds - kGpsEpochUnixSeconds + kGpsUtcLeapSeconds;
+    return gps < 0 ? 0 : static_cast<uint64_t>(gps);
+}
+
 // Signed distance from counter value `from` to `to`, modulo 2^32. Valid while the true
 // distance is below 2^31 µs (≈ 35.8 min).
 constexpr int32_t counter_diff(uint32_t from, uint32_t to)

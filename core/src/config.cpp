@@ -1,5 +1,7 @@
 #include "config.hpp"
 
+#include <region.hpp>
+
 #include <algorithm>
 #include <cctype>
 #include <dirent.h>
@@ -200,6 +202,148 @@ std::vector<PluginSpec> read_plugins(const Reader& r, const YAML::Node& list,
     return out;
 }
 
+// An on/off switch (true/false too); with `allow_auto`, also `auto` (returned as nullopt).
+std::optional<bool> read_switch(const Reader& r, const YAML::Node& node, const std::string& path,
+                                bool allow_auto)
+{
+    const auto text = r.string(node, path);
+    if (text == "on" || text == "true") {
+        return true;
+    }
+    if (text == "off" || text == "false") {
+        return false;
+    }
+    if (!(allow_auto && text == "auto")) {
+        r.fail(node, path,
+               std::string("expected ") + (allow_auto ? "auto, on or off" : "on or off") +
+                   ", got '" + text + "'");
+    }
+    return std::nullopt;
+}
+
+// scheduler: region, duty cycle, dwell time, LBT, retries, antenna diversity, beacons.
+void read_rules(Reader& r, const YAML::Node& s, SchedulerConfig& sc)
+{
+    if (s["region"].IsDefined()) {
+        sc.region = r.string(s["region"], "scheduler.region");
+        if (support::find_region(sc.region) == nullptr) {
+            r.fail(s["region"], "scheduler.region",
+                   "unknown region '" + sc.region + "'; known: " + support::region_names());
+        }
+    }
+    if (const YAML::Node dc = s["duty_cycle"]; dc.IsDefined()) {
+        sc.duty_cycle = *read_switch(r, dc, "scheduler.duty_cycle", false);
+    }
+    if (s["duty_cycle_window_s"].IsDefined()) {
+        sc.duty_cycle_window_us =
+            uint64_t{1'000'000} * r.number<uint32_t>(s["duty_cycle_window_s"],
+                                                     "scheduler.duty_cycle_window_s", 1, 86'400);
+    }
+    if (const YAML::Node dw = s["dwell_time"]; dw.IsDefined()) {
+        sc.dwell_time = read_switch(r, dw, "scheduler.dwell_time", true);
+    }
+    if (const YAML::Node lbt = s["lbt"]; lbt.IsDefined()) {
+        const auto mode = read_switch(r, lbt, "scheduler.lbt", true);
+        sc.lbt = !mode ? LbtMode::automatic : *mode ? LbtMode::on : LbtMode::off;
+    }
+    if (s["class_c_retries"].IsDefined()) {
+        sc.class_c_retries =
+            r.number<uint32_t>(s["class_c_retries"], "scheduler.class_c_retries", 0, 100);
+    }
+    if (s["class_c_retry_step_us"].IsDefined()) {
+        sc.class_c_retry_step_us = r.number<uint32_t>(
+            s["class_c_retry_step_us"], "scheduler.class_c_retry_step_us", 1000, 10'000'000);
+    }
+    if (const YAML::Node ad = s["antenna_diversity"]; ad.IsDefined()) {
+        sc.antenna_diversity = *read_switch(r, ad, "scheduler.antenna_diversity", false);
+    }
+    if (const YAML::Node b = s["beacon"]; b.IsDefined() && !b.IsNull()) {
+        if (!b.IsMap()) {
+            r.fail(b, "scheduler.beacon", "expected a mapping");
+        }
+        r.only_keys(b, "scheduler.beacon",
+                    {"enabled", "radio", "latitude", "longitude", "info_desc", "power_dbm"});
+        auto& bc = sc.beacon;
+        if (b["enabled"].IsDefined()) {
+            const auto mode = read_switch(r, b["enabled"], "scheduler.beacon.enabled", true);
+            bc.mode = !mode   ? BeaconConfig::Mode::automatic
+                      : *mode ? BeaconConfig::Mode::on
+                              : BeaconConfig::Mode::off;
+        }
+        if (b["radio"].IsDefined()) {
+            bc.radio = r.number<uint32_t>(b["radio"], "scheduler.beacon.radio", 0, 63);
+        }
+        if (b["latitude"].IsDefined()) {
+            bc.latitude = r.number<double>(b["latitude"], "scheduler.beacon.latitude", -90, 90);
+        }
+        if (b["longitude"].IsDefined()) {
+            bc.longitude =
+                r.number<double>(b["longitude"], "scheduler.beacon.longitude", -180, 180);
+        }
+        if (bc.latitude.has_value() != bc.longitude.has_value()) {
+            r.fail(b, "scheduler.beacon", "latitude and longitude go together");
+        }
+        if (b["info_desc"].IsDefined()) {
+            bc.info_desc = static_cast<uint8_t>(
+                r.number<uint32_t>(b["info_desc"], "scheduler.beacon.info_desc", 0, 2));
+        }
+        if (b["power_dbm"].IsDefined()) {
+            bc.power_dbm = r.number<float>(b["power_dbm"], "scheduler.beacon.power_dbm", -10, 36);
+        }
+    }
+}
+
+// time: the GPS receiver (gps: {source, device, baud, host, port}) and round-trip mode.
+void read_time(Reader& r, const YAML::Node& t, TimeConfig& tc)
+{
+    if (!t.IsMap()) {
+        r.fail(t, "time", "expected a mapping");
+    }
+    r.only_keys(t, "time", {"gps", "round_trip"});
+    if (const YAML::Node g = t["gps"]; g.IsDefined() && !g.IsNull()) {
+        if (!g.IsMap()) {
+            r.fail(g, "time.gps", "expected a mapping");
+        }
+        r.only_keys(g, "time.gps", {"source", "device", "baud", "host", "port", "offset_s"});
+        if (g["offset_s"].IsDefined()) {
+            tc.gps_offset_s =
+                r.number<int64_t>(g["offset_s"], "time.gps.offset_s", -86'400'000, 86'400'000);
+        }
+        GpsSourceConfig gc;
+        gc.kind = g["source"].IsDefined() ? r.string(g["source"], "time.gps.source") : "";
+        if (gc.kind == "none") {
+            return;
+        }
+        if (gc.kind != "gpsd" && gc.kind != "nmea" && gc.kind != "system") {
+            r.fail(g["source"].IsDefined() ? g["source"] : g, "time.gps.source",
+                   "expected gpsd, nmea, system or none, got '" + gc.kind + "'");
+        }
+        if (g["device"].IsDefined()) {
+            gc.device = r.string(g["device"], "time.gps.device");
+        }
+        if (gc.kind == "nmea" && gc.device.empty()) {
+            r.fail(g, "time.gps.device", "an nmea source needs the serial device, e.g. /dev/ttyS0");
+        }
+        if (g["baud"].IsDefined()) {
+            gc.baud = r.number<uint32_t>(g["baud"], "time.gps.baud", 1200, 921'600);
+        }
+        if (g["host"].IsDefined()) {
+            gc.host = r.string(g["host"], "time.gps.host");
+        }
+        if (g["port"].IsDefined()) {
+            gc.port = r.number<uint16_t>(g["port"], "time.gps.port", 1, 65535);
+        }
+        tc.gps = gc;
+    }
+    if (const YAML::Node rt = t["round_trip"]; rt.IsDefined()) {
+        const auto text = r.string(rt, "time.round_trip");
+        if (text != "exact" && text != "fuzzy") {
+            r.fail(rt, "time.round_trip", "expected exact or fuzzy, got '" + text + "'");
+        }
+        tc.fuzzy_round_trip = text == "fuzzy";
+    }
+}
+
 } // namespace
 
 Config load_config(const std::string& path)
@@ -220,8 +364,9 @@ Config load_config(const std::string& path)
         r.fail(root, "", "expected a mapping with gateway, radios, transports");
     }
     try {
-        r.only_keys(root, "",
-                    {"gateway", "plugin_dir", "radios", "transports", "scheduler", "stats"});
+        r.only_keys(
+            root, "",
+            {"gateway", "plugin_dir", "radios", "transports", "scheduler", "time", "stats"});
 
         if (const YAML::Node gw = root["gateway"]; gw.IsDefined() && !gw.IsNull()) {
             if (!gw.IsMap()) {
@@ -279,7 +424,9 @@ Config load_config(const std::string& path)
             }
             r.only_keys(s, "scheduler",
                         {"max_ahead_us", "start_delay_us", "guard_us", "margin_us", "queue_size",
-                         "handover_slack_us"});
+                         "handover_slack_us", "region", "duty_cycle", "duty_cycle_window_s",
+                         "dwell_time", "lbt", "class_c_retries", "class_c_retry_step_us",
+                         "antenna_diversity", "beacon"});
             auto& sc = cfg.scheduler;
             if (s["max_ahead_us"].IsDefined()) {
                 sc.max_ahead_us = r.number<uint32_t>(s["max_ahead_us"], "scheduler.max_ahead_us",
@@ -303,6 +450,10 @@ Config load_config(const std::string& path)
                 sc.handover_slack_us = r.number<uint32_t>(
                     s["handover_slack_us"], "scheduler.handover_slack_us", 0, 1'000'000);
             }
+            read_rules(r, s, sc);
+        }
+        if (const YAML::Node t = root["time"]; t.IsDefined() && !t.IsNull()) {
+            read_time(r, t, cfg.time);
         }
         if (const YAML::Node s = root["stats"]; s.IsDefined() && !s.IsNull()) {
             if (!s.IsMap()) {

@@ -3,6 +3,7 @@
 // key path, e.g. "forwarder.yaml:12:7: transports[0].plugin: expected a plugin name".
 #include "log.hpp"
 #include "scheduler.hpp"
+#include "time_keeper.hpp"
 
 #include <yaml-cpp/yaml.h>
 
@@ -42,6 +43,7 @@ struct Config {
     std::vector<PluginSpec> radios;
     std::vector<PluginSpec> transports;
     SchedulerConfig scheduler;
+    TimeConfig time;
     uint32_t stats_interval_s = 60; // 0 = no periodic GatewayStats
 };
 

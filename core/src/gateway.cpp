@@ -139,13 +139,21 @@ void Gateway::create()
     for (auto& r : radios_) {
         tx_radios.push_back(r.get());
     }
+    time_keeper_ = std::make_unique<TimeKeeper>(bus_, stats_, config_.time, tx_radios);
     scheduler_ = std::make_unique<Scheduler>(bus_, stats_, config_.scheduler, tx_radios);
+    scheduler_->set_gps_time(time_keeper_.get());
+    for (auto& r : radios_) {
+        r->set_uplink_stamper([keeper = time_keeper_.get()](std::string& bytes) {
+            return keeper->stamp_uplink(bytes);
+        });
+    }
 }
 
 void Gateway::start()
 {
     started_at_us_ = monotonic_us();
     try {
+        time_keeper_->start();
         scheduler_->start();
         for (auto& t : transports_) {
             t->start();
@@ -184,6 +192,9 @@ void Gateway::stop()
     if (scheduler_) {
         scheduler_->stop();
     }
+    if (time_keeper_) {
+        time_keeper_->stop();
+    }
     for (auto& r : radios_) {
         r->stop();
     }
@@ -209,6 +220,11 @@ void Gateway::publish_stats()
     s.set_tx_ok(static_cast<uint64_t>(stats_.get("scheduler.tx_ok")));
     s.set_tx_rejected(static_cast<uint64_t>(stats_.get("scheduler.tx_rejected")));
     s.set_bus_dropped(bus_.dropped());
+    // Duty-cycle usage per radio and band: air time in the window and the budget.
+    for (const auto& u : scheduler_->duty_cycle_usage()) {
+        stats_.set("scheduler.duty_cycle." + u.key + ".used_us", u.used_us);
+        stats_.set("scheduler.duty_cycle." + u.key + ".budget_us", u.budget_us);
+    }
     for (const auto& [name, value] : stats_.snapshot()) {
         auto* c = s.add_counters();
         c->set_name(name);

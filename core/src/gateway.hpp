@@ -6,6 +6,7 @@
 #include "plugin_host.hpp"
 #include "scheduler.hpp"
 #include "stats.hpp"
+#include "time_keeper.hpp"
 
 #include <condition_variable>
 #include <memory>
@@ -32,6 +33,8 @@ public:
 
     EventBus& bus() { return bus_; }
     Stats& stats() { return stats_; }
+    Scheduler* scheduler() { return scheduler_.get(); }
+    TimeKeeper* time_keeper() { return time_keeper_.get(); }
     const Config& config() const { return config_; }
     std::string stats_line() const;
 
@@ -47,6 +50,7 @@ private:
     Stats stats_;
     std::vector<std::unique_ptr<PluginInstance>> radios_;
     std::vector<std::unique_ptr<PluginInstance>> transports_;
+    std::unique_ptr<TimeKeeper> time_keeper_;
     std::unique_ptr<Scheduler> scheduler_;
     std::thread stats_thread_;
     std::mutex stats_mutex_;

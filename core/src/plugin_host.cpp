@@ -48,7 +48,7 @@ bool may_publish(uint32_t kind, uint32_t topic)
         return topic == FWD_TOPIC_UPLINK;
     case FWD_KIND_TRANSPORT:
         return topic == FWD_TOPIC_TX_REQUEST || topic == FWD_TOPIC_RADIO_CONFIG ||
-               topic == FWD_TOPIC_LINK_STATUS;
+               topic == FWD_TOPIC_LINK_STATUS || topic == FWD_TOPIC_TIME_REFERENCE;
     case FWD_KIND_BOOTSTRAP:
         return topic == FWD_TOPIC_CREDENTIALS;
     default:
@@ -151,15 +151,42 @@ bool PluginInstance::counter_now(uint32_t& count_us)
     return descriptor().counter_now(self_, &count_us) == FWD_OK;
 }
 
-bool PluginInstance::transmit(const std::string& tx_request, uint32_t count_us, std::string& error)
+TxStatus PluginInstance::transmit(const std::string& tx_request, uint32_t count_us,
+                                  std::string& error)
 {
     char err[kErrorSize] = {0};
-    if (descriptor().transmit(self_, tx_request.data(), tx_request.size(), count_us, err,
-                              sizeof err) != FWD_OK) {
-        error = err[0] ? err : "transmit failed (no reason given)";
-        return false;
+    const int rc = descriptor().transmit(self_, tx_request.data(), tx_request.size(), count_us, err,
+                                         sizeof err);
+    if (rc == FWD_OK) {
+        return TxStatus::ok;
     }
-    return true;
+    if (rc == FWD_BUSY && plugin_->abi_version >= FWD_ABI_VERSION_2) {
+        error = err[0] ? err : "channel busy";
+        return TxStatus::busy;
+    }
+    error = err[0] ? err : "transmit failed (no reason given)";
+    return TxStatus::error;
+}
+
+uint32_t PluginInstance::capabilities() const
+{
+    return plugin_->radio_capabilities;
+}
+
+TxStatus PluginInstance::channel_clear(uint64_t frequency_hz, uint32_t bandwidth_hz,
+                                       uint32_t count_us, uint32_t airtime_us)
+{
+    if (plugin_->channel_clear == nullptr) {
+        return TxStatus::ok;
+    }
+    const int rc = plugin_->channel_clear(self_, frequency_hz, bandwidth_hz, count_us, airtime_us);
+    return rc == FWD_OK ? TxStatus::ok : rc == FWD_BUSY ? TxStatus::busy : TxStatus::error;
+}
+
+bool PluginInstance::last_pps(uint32_t& count_us, uint64_t& edge_mono_us)
+{
+    return plugin_->last_pps != nullptr &&
+           plugin_->last_pps(self_, &count_us, &edge_mono_us) == FWD_OK;
 }
 
 int PluginInstance::publish(uint32_t topic, const void* data, size_t len)
@@ -168,11 +195,14 @@ int PluginInstance::publish(uint32_t topic, const void* data, size_t len)
         counter("rejected_publish").fetch_add(1, std::memory_order_relaxed);
         return FWD_ERROR;
     }
+    std::string bytes(static_cast<const char*>(data), len);
     if (topic == FWD_TOPIC_UPLINK) {
         published_uplinks_->fetch_add(1, std::memory_order_relaxed);
+        if (uplink_stamper_) {
+            uplink_stamper_(bytes);
+        }
     }
-    bus_.publish(topic, std::string(static_cast<const char*>(data), len), inbox_.get(),
-                 &spec_.name);
+    bus_.publish(topic, std::move(bytes), inbox_.get(), &spec_.name);
     return FWD_OK;
 }
 

@@ -8,6 +8,7 @@
 #include "stats.hpp"
 
 #include <atomic>
+#include <functional>
 #include <memory>
 #include <string>
 #include <thread>
@@ -43,7 +44,18 @@ public:
     // TxRadio (radio plugins only).
     uint32_t lead_time_us() const override;
     bool counter_now(uint32_t& count_us) override;
-    bool transmit(const std::string& tx_request, uint32_t count_us, std::string& error) override;
+    TxStatus transmit(const std::string& tx_request, uint32_t count_us,
+                      std::string& error) override;
+    uint32_t capabilities() const override;
+    TxStatus channel_clear(uint64_t frequency_hz, uint32_t bandwidth_hz, uint32_t count_us,
+                           uint32_t airtime_us) override;
+    bool last_pps(uint32_t& count_us, uint64_t& edge_mono_us) override;
+
+    // Radio plugins: a filter that may rewrite each published Uplink (GPS time stamps).
+    void set_uplink_stamper(std::function<bool(std::string&)> stamper)
+    {
+        uplink_stamper_ = std::move(stamper);
+    }
 
     // Host services, called through the C table.
     int publish(uint32_t topic, const void* data, size_t len);
@@ -67,6 +79,7 @@ private:
     std::thread deliver_thread_;
     std::atomic<bool> delivering_{false};
     std::atomic<int64_t>* published_uplinks_ = nullptr;
+    std::function<bool(std::string&)> uplink_stamper_;
     std::mutex counters_mutex_;
     std::unordered_map<std::string, std::atomic<int64_t>*> counters_;
 };

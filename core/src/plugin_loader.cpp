@@ -57,23 +57,43 @@ std::shared_ptr<LoadedPlugin> load_plugin(const std::string& dir, const std::str
         throw LoadError(file + ": not a forwarder plugin: it does not export `" +
                         FWD_PLUGIN_ENTRY_SYMBOL + "`");
     }
-    static const uint32_t offered[] = {FWD_ABI_VERSION_1};
+    static const uint32_t offered[] = {FWD_ABI_VERSION_2, FWD_ABI_VERSION_1};
     uint32_t chosen = 0;
     const void* desc = entry(offered, sizeof offered / sizeof offered[0], &chosen);
     if (desc == nullptr) {
         throw LoadError(file + ": wrong ABI version: the plugin speaks none of the versions " +
-                        "this forwarder offers (1)");
+                        "this forwarder offers (2, 1)");
     }
-    if (chosen != FWD_ABI_VERSION_1) {
+    if (chosen != FWD_ABI_VERSION_1 && chosen != FWD_ABI_VERSION_2) {
         throw LoadError(file + ": wrong ABI version: the plugin picked version " +
-                        std::to_string(chosen) + ", which this forwarder did not offer (1)");
+                        std::to_string(chosen) + ", which this forwarder did not offer (2, 1)");
     }
     auto plugin = std::make_shared<LoadedPlugin>();
     plugin->path = file;
     plugin->handle = handle;
     plugin->abi_version = chosen;
+    // A version-2 descriptor starts with a complete version-1 table.
     plugin->descriptor = static_cast<const fwd_plugin_v1*>(desc);
     const fwd_plugin_v1& d = *plugin->descriptor;
+    if (chosen == FWD_ABI_VERSION_2) {
+        const auto* v2 = static_cast<const fwd_plugin_v2*>(desc);
+        if (v2->struct_size < sizeof(fwd_plugin_v2)) {
+            throw LoadError(file + ": invalid plugin: its version-2 descriptor is " +
+                            std::to_string(v2->struct_size) + " bytes, expected at least " +
+                            std::to_string(sizeof(fwd_plugin_v2)));
+        }
+        plugin->radio_capabilities = v2->radio_capabilities;
+        plugin->channel_clear = v2->channel_clear;
+        plugin->last_pps = v2->last_pps;
+        if ((plugin->radio_capabilities & FWD_RADIO_CAP_LBT) != 0 && v2->channel_clear == nullptr) {
+            throw LoadError(file + ": invalid plugin: it declares FWD_RADIO_CAP_LBT but has no " +
+                            "channel_clear");
+        }
+        if ((plugin->radio_capabilities & FWD_RADIO_CAP_PPS) != 0 && v2->last_pps == nullptr) {
+            throw LoadError(file + ": invalid plugin: it declares FWD_RADIO_CAP_PPS but has no " +
+                            "last_pps");
+        }
+    }
     auto bad = [&](const std::string& why) { return LoadError(file + ": invalid plugin: " + why); };
     if (d.abi_version != chosen) {
         throw LoadError(file + ": wrong ABI version: descriptor says " +

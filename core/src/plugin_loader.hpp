@@ -19,7 +19,11 @@ struct LoadedPlugin {
     std::string path;
     void* handle = nullptr;
     uint32_t abi_version = 0;
-    const fwd_plugin_v1* descriptor = nullptr;
+    const fwd_plugin_v1* descriptor = nullptr; // the version-1 part of any version
+    // ABI version 2 only (zero/null for version-1 plugins).
+    uint32_t radio_capabilities = 0;
+    int (*channel_clear)(void*, uint64_t, uint32_t, uint32_t, uint32_t) = nullptr;
+    int (*last_pps)(void*, uint32_t*, uint64_t*) = nullptr;
 };
 
 // <directory of this executable>/../lib/forwarder/plugins if it exists (build tree and

@@ -376,6 +376,76 @@ private:
     std::string& error_;
 };
 
+// --- One busy window ----------------------------------------------------------------
+
+// Decodes busy[index] into `window`; on failure sets `error` and returns false.
+bool decode_busy_window(size_t index, const Var& item, BusyWindow& window, std::string& error)
+{
+    const std::string prefix = "busy[" + std::to_string(index) + "]";
+    if (item.type() != typeid(Object::Ptr)) {
+        error = prefix + ": expected an object {\"freq\":MHz,\"from_us\":N,\"to_us\":M}, got " +
+                describe(item);
+        return false;
+    }
+    const Object& object = *item.extract<Object::Ptr>();
+    const Var* freq = nullptr;
+    const Var* from = nullptr;
+    const Var* to = nullptr;
+    // Other members are ignored; a JSON null counts as absent.
+    for (const auto& [key, value] : object) {
+        if (value.isEmpty()) {
+            continue;
+        }
+        if (key == "freq") {
+            freq = &value;
+        } else if (key == "from_us") {
+            from = &value;
+        } else if (key == "to_us") {
+            to = &value;
+        }
+    }
+
+    double mhz = 0;
+    if (freq == nullptr) {
+        error = prefix + ".freq: missing, expected the frequency in MHz (e.g. 868.1)";
+        return false;
+    }
+    if (!get_double(*freq, mhz) || mhz <= 0 || mhz > 10000) {
+        error = prefix + ".freq: expected a frequency in MHz (a number > 0 and <= 10000), got " +
+                describe(*freq);
+        return false;
+    }
+    window.frequency_hz = static_cast<uint64_t>(std::llround(mhz * 1e6));
+
+    const auto counter = [&](const char* name, const Var* var, uint32_t& out) {
+        constexpr std::string_view kCounter = "a counter value (an integer 0..4294967295)";
+        int64_t value = 0;
+        if (var == nullptr) {
+            error = prefix + "." + name + ": missing, expected " + std::string(kCounter);
+            return false;
+        }
+        if (!get_int(*var, 0, std::numeric_limits<uint32_t>::max(), value)) {
+            error = prefix + "." + name + ": expected " + std::string(kCounter) + ", got " +
+                    describe(*var);
+            return false;
+        }
+        out = static_cast<uint32_t>(value);
+        return true;
+    };
+    if (!counter("from_us", from, window.from_us) || !counter("to_us", to, window.to_us)) {
+        return false;
+    }
+    // Counter values wrap at 2^32: to_us must lie within 2^31 - 1 us after from_us.
+    if (static_cast<int32_t>(window.to_us - window.from_us) <= 0) {
+        error = prefix + ".to_us: expected a counter value after from_us " +
+                std::to_string(window.from_us) +
+                " (exclusive end, at most 2147483647 us later), got " +
+                std::to_string(window.to_us);
+        return false;
+    }
+    return true;
+}
+
 } // namespace
 
 // --- Public functions -----------------------------------------------------------------
@@ -383,8 +453,30 @@ private:
 bool RxpkDecoder::decode(std::string_view datagram, const RxContext& context,
                          std::vector<v1::Uplink>& out, std::string& error)
 {
-    constexpr std::string_view kExpected = "expected a JSON object {\"rxpk\":[...]}";
+    return decode_any(datagram, context, out, nullptr, error);
+}
+
+bool RxpkDecoder::decode(std::string_view datagram, const RxContext& context,
+                         std::vector<v1::Uplink>& out, BusyUpdate& busy, std::string& error)
+{
+    return decode_any(datagram, context, out, &busy, error);
+}
+
+bool RxpkDecoder::decode_any(std::string_view datagram, const RxContext& context,
+                             std::vector<v1::Uplink>& out, BusyUpdate* busy, std::string& error)
+{
+    // Without `busy` (the rxpk-only form) the messages stay exactly as they always were.
+    const std::string_view kExpected =
+        busy == nullptr ? "expected a JSON object {\"rxpk\":[...]}"
+                        : "expected a JSON object {\"rxpk\":[...]} or {\"busy\":[...]}";
     error.clear();
+    const auto clear_busy = [busy] {
+        if (busy != nullptr) {
+            busy->present = false;
+            busy->windows.clear();
+        }
+    };
+    clear_busy();
 
     const size_t first = datagram.find_first_not_of(" \t\r\n");
     if (first == std::string_view::npos) {
@@ -420,19 +512,48 @@ bool RxpkDecoder::decode(std::string_view datagram, const RxContext& context,
     }
     const Object& object = *root.extract<Object::Ptr>();
     const Var* rxpk = nullptr;
+    const Var* busy_list = nullptr;
     for (const auto& [key, value] : object) {
+        if (value.isEmpty()) {
+            continue; // a JSON null counts as absent
+        }
         if (key == "rxpk") {
             rxpk = &value;
-            break;
+        } else if (key == "busy" && busy != nullptr) {
+            busy_list = &value;
         }
     }
-    if (rxpk == nullptr || rxpk->isEmpty()) {
+    if (busy_list != nullptr) {
+        if (busy_list->type() != typeid(Array::Ptr)) {
+            out.clear();
+            error = "busy: expected an array of busy windows, got " + describe(*busy_list);
+            return false;
+        }
+        const Array::Ptr& windows = busy_list->extract<Array::Ptr>();
+        busy->windows.resize(windows->size());
+        size_t index = 0;
+        for (const Var& item : *windows) {
+            if (!decode_busy_window(index, item, busy->windows[index], error)) {
+                busy->windows.clear();
+                out.clear();
+                return false;
+            }
+            ++index;
+        }
+        busy->present = true;
+        if (rxpk == nullptr) {
+            out.clear();
+            return true;
+        }
+    }
+    if (rxpk == nullptr) {
         out.clear();
         error = "rxpk: missing, " + std::string(kExpected);
         return false;
     }
     if (rxpk->type() != typeid(Array::Ptr)) {
         out.clear();
+        clear_busy();
         error = "rxpk: expected an array of frames, got " + describe(*rxpk);
         return false;
     }
@@ -448,11 +569,13 @@ bool RxpkDecoder::decode(std::string_view datagram, const RxContext& context,
             error =
                 "rxpk[" + std::to_string(index) + "]: expected an object, got " + describe(item);
             out.clear();
+            clear_busy();
             return false;
         }
         ItemDecoder decoder(index, error);
         if (!decoder.decode(*item.extract<Object::Ptr>(), context, up)) {
             out.clear();
+            clear_busy();
             return false;
         }
         ++index;
@@ -465,6 +588,14 @@ DecodeResult decode_rxpk(std::string_view datagram, const RxContext& context)
     DecodeResult result;
     RxpkDecoder decoder;
     decoder.decode(datagram, context, result.uplinks, result.error);
+    return result;
+}
+
+DecodeResult decode_datagram(std::string_view datagram, const RxContext& context)
+{
+    DecodeResult result;
+    RxpkDecoder decoder;
+    decoder.decode(datagram, context, result.uplinks, result.busy, result.error);
     return result;
 }
 

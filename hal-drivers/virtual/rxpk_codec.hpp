@@ -1,6 +1,8 @@
 // Wire formats of the virtual radio, as pure functions (no I/O, no clocks):
 //  - an injected UDP datagram `{"rxpk":[...]}` (Semtech UDP packet forwarder fields)
 //    becomes forwarder::v1::Uplink messages, or one line saying what is wrong;
+//  - an injected UDP datagram `{"busy":[...]}` becomes simulated busy periods of channels
+//    (for listen before talk), or one line saying what is wrong;
 //  - a transmitted forwarder::v1::TxRequest becomes one JSON line of the tx_log.
 // README.md in this directory documents both formats for operators.
 #ifndef FORWARDER_VIRTUAL_RADIO_RXPK_CODEC_HPP
@@ -24,6 +26,20 @@ struct RxContext {
     uint64_t received_mono_us = 0; // Uplink.received_mono_us
 };
 
+// One simulated busy period of a channel, from an injected `{"busy":[...]}` datagram.
+struct BusyWindow {
+    uint64_t frequency_hz = 0; // centre of the interferer
+    uint32_t from_us = 0;      // radio counter value where it starts (inclusive)
+    uint32_t to_us = 0;        // radio counter value where it ends (exclusive); after from_us
+                               // modulo 2^32, at most 2^31 - 1 us later
+};
+
+// The `busy` member of a datagram.
+struct BusyUpdate {
+    bool present = false; // the datagram had a `busy` list (an empty one means "clear all")
+    std::vector<BusyWindow> windows;
+};
+
 // Decodes rxpk datagrams. Keeps its JSON parser and scratch buffers between calls, so
 // decoding many datagrams allocates little. Not thread-safe; use one per thread.
 class RxpkDecoder {
@@ -36,7 +52,19 @@ public:
     bool decode(std::string_view datagram, const RxContext& context, std::vector<v1::Uplink>& out,
                 std::string& error);
 
+    // Decodes one datagram that carries `rxpk`, `busy` or both (`{"busy":[{"freq":868.1,
+    // "from_us":N,"to_us":M}, ...]}`). At least one of them must be present. On success fills
+    // `out` as above and `busy` (busy.present says whether the datagram had a `busy` list) and
+    // returns true. On failure returns false, leaves both empty and sets `error`, e.g.
+    // `busy[0].to_us: expected a counter value after from_us ...`. A datagram with any bad item
+    // (uplink or busy window) is rejected as a whole.
+    bool decode(std::string_view datagram, const RxContext& context, std::vector<v1::Uplink>& out,
+                BusyUpdate& busy, std::string& error);
+
 private:
+    bool decode_any(std::string_view datagram, const RxContext& context,
+                    std::vector<v1::Uplink>& out, BusyUpdate* busy, std::string& error);
+
     Poco::JSON::Parser parser_;
     std::string text_;
 };
@@ -44,10 +72,13 @@ private:
 // Convenience form of RxpkDecoder::decode for one-off use.
 struct DecodeResult {
     std::vector<v1::Uplink> uplinks;
+    BusyUpdate busy;   // only filled by decode_datagram
     std::string error; // empty on success
     bool ok() const { return error.empty(); }
 };
 DecodeResult decode_rxpk(std::string_view datagram, const RxContext& context);
+// Convenience form of the RxpkDecoder::decode that also accepts `busy`.
+DecodeResult decode_datagram(std::string_view datagram, const RxContext& context);
 
 // One tx_log line (no trailing newline) for a frame handed to the radio:
 // {"count_us":..,"handed_at_us":..,"freq":868.100000,"datr":"SF7BW125","codr":"4/5",

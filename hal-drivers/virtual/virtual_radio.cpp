@@ -8,9 +8,11 @@
 #include <sys/eventfd.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <charconv>
 #include <cstring>
+#include <ctime>
 #include <limits>
 
 #ifndef FORWARDER_VIRTUAL_RADIO_VERSION
@@ -32,6 +34,12 @@ const fwd_option kOptions[] = {
     {"lead_time_us", FWD_OPT_INT, 0, "5000",
      "how long before the TX time the scheduler hands a frame over, in microseconds "
      "(0..1000000)"},
+    {"pps", FWD_OPT_BOOL, 0, "false",
+     "simulate a PPS input: report PPS edges on the host's UTC (CLOCK_REALTIME) second "
+     "boundaries, latching the counter there"},
+    {"lbt_scan_us", FWD_OPT_INT, 0, "5000",
+     "listen before talk: how long before the TX time the channel is sensed, in microseconds "
+     "(128..5000); the channel is busy if an injected busy window overlaps that time"},
     {nullptr, 0, 0, nullptr, nullptr}};
 
 namespace {
@@ -80,6 +88,19 @@ int64_t int_option(const std::string& name, const YAML::Node& node, int64_t min,
     if (ec != std::errc() || end != text.data() + text.size() || text.empty() || value < min ||
         value > max) {
         throw sdk::Error(name + ": " + expected + ", got '" + text + "'");
+    }
+    return value;
+}
+
+bool bool_option(const std::string& name, const YAML::Node& node)
+{
+    const std::string expected = name + ": expected true or false, got ";
+    if (!node.IsScalar()) {
+        throw sdk::Error(expected + "a " + node_kind(node));
+    }
+    bool value = false;
+    if (!YAML::convert<bool>::decode(node, value)) {
+        throw sdk::Error(expected + "'" + node.Scalar() + "'");
     }
     return value;
 }
@@ -281,9 +302,17 @@ Options parse_options(const std::string& yaml)
             if (!value.IsNull()) {
                 options.lead_time_us = static_cast<uint32_t>(int_option(key, value, 0, 1000000));
             }
+        } else if (key == "pps") {
+            if (!value.IsNull()) {
+                options.pps = bool_option(key, value);
+            }
+        } else if (key == "lbt_scan_us") {
+            if (!value.IsNull()) {
+                options.lbt_scan_us = static_cast<uint32_t>(int_option(key, value, 128, 5000));
+            }
         } else {
             throw sdk::Error(key + ": unknown option, expected one of uplink_udp, tx_log, "
-                                   "counter_start_us, eui, lead_time_us");
+                                   "counter_start_us, eui, lead_time_us, pps, lbt_scan_us");
         }
     }
     return options;
@@ -380,6 +409,8 @@ void VirtualRadio::start()
     text += options_.tx_log.empty() ? ", no tx_log" : ", tx_log " + options_.tx_log;
     text += ", counter " + std::to_string(counter_now());
     text += ", lead time " + std::to_string(options_.lead_time_us) + " us";
+    text += ", LBT scan " + std::to_string(options_.lbt_scan_us) + " us";
+    text += options_.pps ? ", PPS on host-UTC seconds" : ", no PPS";
     if (options_.eui) {
         text += ", EUI " + eui_text(*options_.eui);
     }
@@ -454,10 +485,14 @@ void VirtualRadio::handle_datagram(std::string_view datagram, const sockaddr_sto
     context.radio = radio_;
     context.counter_now = counter_at(now_us);
     context.received_mono_us = now_us;
-    if (!decoder_.decode(datagram, context, uplinks_, error_)) {
+    if (!decoder_.decode(datagram, context, uplinks_, busy_update_, error_)) {
         warn_malformed(now_us, from, error_);
         host_.stat_add("malformed_datagrams", 1);
         return;
+    }
+    if (busy_update_.present) {
+        apply_busy(busy_update_.windows, now_us);
+        host_.stat_add("busy_datagrams", 1);
     }
     int64_t published = 0;
     for (const v1::Uplink& uplink : uplinks_) {
@@ -544,10 +579,141 @@ void VirtualRadio::transmit(std::string_view tx_request, uint32_t count_us)
     host_.stat_add("tx_frames", 1);
 }
 
+int64_t VirtualRadio::counter_to_mono(uint32_t count_us, uint64_t now_mono_us) const
+{
+    const auto offset = static_cast<int32_t>(count_us - counter_at(now_mono_us));
+    return static_cast<int64_t>(now_mono_us) + offset;
+}
+
+size_t VirtualRadio::prune_busy(uint64_t now_mono_us)
+{
+    const size_t before = busy_.size();
+    const int64_t oldest_end =
+        static_cast<int64_t>(now_mono_us) - static_cast<int64_t>(kBusyRetentionUs);
+    std::erase_if(busy_, [&](const BusyEntry& e) { return e.to_mono_us < oldest_end; });
+    if (busy_.size() > kMaxBusyWindows) {
+        // Keep the windows that end last; the others are the least likely to matter.
+        std::nth_element(
+            busy_.begin(), busy_.begin() + (busy_.size() - kMaxBusyWindows), busy_.end(),
+            [](const BusyEntry& a, const BusyEntry& b) { return a.to_mono_us < b.to_mono_us; });
+        busy_.erase(busy_.begin(), busy_.begin() + (busy_.size() - kMaxBusyWindows));
+    }
+    return before - busy_.size();
+}
+
+void VirtualRadio::apply_busy(const std::vector<BusyWindow>& windows, uint64_t now_mono_us)
+{
+    size_t kept = 0;
+    size_t dropped = 0;
+    {
+        std::lock_guard lock(busy_mutex_);
+        if (windows.empty()) {
+            busy_.clear();
+        }
+        for (const BusyWindow& window : windows) {
+            BusyEntry entry;
+            entry.frequency_hz = window.frequency_hz;
+            entry.from_us = window.from_us;
+            entry.to_us = window.to_us;
+            entry.from_mono_us = counter_to_mono(window.from_us, now_mono_us);
+            // to_us is after from_us (checked when decoding), less than 2^31 us later.
+            entry.to_mono_us =
+                entry.from_mono_us + static_cast<uint32_t>(window.to_us - window.from_us);
+            busy_.push_back(entry);
+        }
+        dropped = prune_busy(now_mono_us);
+        kept = busy_.size();
+    }
+    host_.stat_set("busy_windows", static_cast<int64_t>(kept));
+    host_.debug(windows.empty()
+                    ? std::string("lbt: busy windows cleared")
+                    : "lbt: " + std::to_string(windows.size()) + " busy windows added, " +
+                          std::to_string(kept) + " kept" +
+                          (dropped > 0 ? ", " + std::to_string(dropped) + " dropped" : ""));
+}
+
+size_t VirtualRadio::busy_window_count() const
+{
+    std::lock_guard lock(busy_mutex_);
+    return busy_.size();
+}
+
+bool VirtualRadio::channel_clear(uint64_t frequency_hz, uint32_t bandwidth_hz, uint32_t count_us,
+                                 uint32_t airtime_us)
+{
+    const uint64_t now_mono = host_.monotonic_us();
+    const int64_t listen_end = counter_to_mono(count_us, now_mono);
+    const int64_t listen_start = listen_end - options_.lbt_scan_us;
+    const uint64_t half_bandwidth = bandwidth_hz / 2;
+    std::optional<BusyEntry> hit;
+    {
+        std::lock_guard lock(busy_mutex_);
+        prune_busy(now_mono);
+        for (const BusyEntry& entry : busy_) {
+            const uint64_t distance = entry.frequency_hz > frequency_hz
+                                          ? entry.frequency_hz - frequency_hz
+                                          : frequency_hz - entry.frequency_hz;
+            if (distance <= half_bandwidth && entry.from_mono_us < listen_end &&
+                entry.to_mono_us > listen_start) {
+                hit = entry;
+                break;
+            }
+        }
+    }
+    const std::string what =
+        "lbt: " + mhz_text(frequency_hz) + " MHz BW " + std::to_string(bandwidth_hz / 1000) +
+        " kHz, listening [" + std::to_string(count_us - options_.lbt_scan_us) + ", " +
+        std::to_string(count_us) + ") before " + std::to_string(airtime_us) + " us of air time: ";
+    if (hit) {
+        host_.stat_add("lbt_busy", 1);
+        host_.debug(what + "busy (busy window " + mhz_text(hit->frequency_hz) + " MHz [" +
+                    std::to_string(hit->from_us) + ", " + std::to_string(hit->to_us) + "))");
+        return false;
+    }
+    host_.stat_add("lbt_clear", 1);
+    host_.debug(what + "clear");
+    return true;
+}
+
+bool VirtualRadio::last_pps(uint32_t& count_us, uint64_t& edge_mono_us)
+{
+    if (!options_.pps) {
+        return false;
+    }
+    // Read the host clock between two CLOCK_REALTIME reads and take the middle of those, so
+    // both describe the same instant; retry a few times if the thread was preempted between.
+    constexpr int64_t kMaxReadGapUs = 50;
+    int64_t utc_us = 0;
+    uint64_t now_mono = 0;
+    for (int attempt = 0; attempt < 4; ++attempt) {
+        timespec before{};
+        timespec after{};
+        ::clock_gettime(CLOCK_REALTIME, &before);
+        now_mono = host_.monotonic_us();
+        ::clock_gettime(CLOCK_REALTIME, &after);
+        const int64_t before_us =
+            static_cast<int64_t>(before.tv_sec) * 1000000 + before.tv_nsec / 1000;
+        const int64_t after_us =
+            static_cast<int64_t>(after.tv_sec) * 1000000 + after.tv_nsec / 1000;
+        utc_us = before_us + (after_us - before_us) / 2;
+        if (after_us - before_us <= kMaxReadGapUs) {
+            break;
+        }
+    }
+    const auto since_edge = static_cast<uint64_t>(((utc_us % 1000000) + 1000000) % 1000000);
+    if (now_mono < since_edge) {
+        return false; // the edge would precede the host clock's zero
+    }
+    edge_mono_us = now_mono - since_edge;
+    count_us = counter_at(edge_mono_us);
+    return true;
+}
+
 } // namespace forwarder::virtual_radio
 
-FORWARDER_PLUGIN_V1(forwarder::virtual_radio::VirtualRadio, "virtual", FWD_KIND_RADIO,
-                    FORWARDER_VIRTUAL_RADIO_VERSION,
-                    "Virtual radio: injects rxpk JSON frames received over UDP as uplinks and "
-                    "appends transmitted frames to a JSON-lines file",
-                    forwarder::virtual_radio::kOptions, FWD_TOPIC_BIT(FWD_TOPIC_RADIO_CONFIG))
+FORWARDER_PLUGIN(forwarder::virtual_radio::VirtualRadio, "virtual", FWD_KIND_RADIO,
+                 FORWARDER_VIRTUAL_RADIO_VERSION,
+                 "Virtual radio: injects rxpk JSON frames received over UDP as uplinks and "
+                 "appends transmitted frames to a JSON-lines file; simulates busy channels for "
+                 "listen before talk and PPS edges on host-UTC seconds",
+                 forwarder::virtual_radio::kOptions, FWD_TOPIC_BIT(FWD_TOPIC_RADIO_CONFIG))

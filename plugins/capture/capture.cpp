@@ -148,8 +148,8 @@ private:
 } // namespace
 } // namespace forwarder::capture
 
-FORWARDER_PLUGIN_V1(forwarder::capture::Capture, "capture", FWD_KIND_TRANSPORT, "1.0.0",
-                    "writes every uplink and TxResult as one JSON line to stdout or a file",
-                    forwarder::capture::kOptions,
-                    FWD_TOPIC_BIT(FWD_TOPIC_UPLINK) | FWD_TOPIC_BIT(FWD_TOPIC_TX_RESULT) |
-                        FWD_TOPIC_BIT(FWD_TOPIC_GATEWAY_STATS))
+FORWARDER_PLUGIN(forwarder::capture::Capture, "capture", FWD_KIND_TRANSPORT, "1.0.0",
+                 "writes every uplink and TxResult as one JSON line to stdout or a file",
+                 forwarder::capture::kOptions,
+                 FWD_TOPIC_BIT(FWD_TOPIC_UPLINK) | FWD_TOPIC_BIT(FWD_TOPIC_TX_RESULT) |
+                     FWD_TOPIC_BIT(FWD_TOPIC_GATEWAY_STATS))

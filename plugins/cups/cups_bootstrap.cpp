@@ -837,7 +837,6 @@ private:
 } // namespace
 } // namespace forwarder::cups
 
-FORWARDER_PLUGIN_V1(forwarder::cups::CupsBootstrap, "cups", FWD_KIND_BOOTSTRAP,
-                    FORWARDER_CUPS_VERSION,
-                    "CUPS bootstrap: fetches and updates LNS and CUPS credentials, signed updates",
-                    forwarder::cups::kOptions, FWD_TOPIC_BIT(FWD_TOPIC_LINK_STATUS))
+FORWARDER_PLUGIN(forwarder::cups::CupsBootstrap, "cups", FWD_KIND_BOOTSTRAP, FORWARDER_CUPS_VERSION,
+                 "CUPS bootstrap: fetches and updates LNS and CUPS credentials, signed updates",
+                 forwarder::cups::kOptions, FWD_TOPIC_BIT(FWD_TOPIC_LINK_STATUS))

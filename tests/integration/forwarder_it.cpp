@@ -57,7 +57,7 @@ protected:
                              "      uplink_udp: \"127.0.0.1:" +
                              std::to_string(port_) + "\"\n      tx_log: " + (dir_ / "tx.jsonl") +
                              "\n" + radio_extra + "transports:\n" + transports +
-                             "stats: {interval_s: 1}\n");
+                             "stats: {interval_s: 1}\n" + top_extra_);
         return path;
     }
 
@@ -101,6 +101,7 @@ protected:
     TempDir dir_;
     std::string plugins_;
     int port_ = 0;
+    std::string top_extra_; // more top-level YAML (scheduler:, time:)
 };
 
 } // namespace
@@ -320,4 +321,125 @@ TEST_F(ForwarderTest, PortInUseIsAClearStartError)
     EXPECT_EQ(run({kBinary, "--config", cfg}, out, err), 1);
     EXPECT_NE(err.find("radios[0].options.uplink_udp: cannot bind"), std::string::npos) << err;
     close(fd);
+}
+
+// --- Transmit rules and time (virtual radio with PPS and busy channels) ------------------
+
+namespace {
+
+std::string base64_decode(const std::string& in)
+{
+    static const std::string chars =
+        "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+    std::string out;
+    uint32_t buf = 0;
+    int bits = 0;
+    for (char c : in) {
+        const auto pos = chars.find(c);
+        if (pos == std::string::npos) {
+            break;
+        }
+        buf = (buf << 6) | static_cast<uint32_t>(pos);
+        bits += 6;
+        if (bits >= 8) {
+            bits -= 8;
+            out.push_back(static_cast<char>((buf >> bits) & 0xFF));
+        }
+    }
+    return out;
+}
+
+int64_t gps_now_s()
+{
+    const auto unix_s = std::chrono::duration_cast<std::chrono::seconds>(
+                            std::chrono::system_clock::now().time_since_epoch())
+                            .count();
+    return unix_s - 315'964'800 + 18;
+}
+
+} // namespace
+
+TEST_F(ForwarderTest, ListenBeforeTalkRefusesOnABusyChannelAndDutyCycleCanBeOff)
+{
+    top_extra_ = "scheduler: {region: KR920, duty_cycle: off}\n";
+    auto p = start(config("", capture_entry() + echo_entry("delay_us: 1500000")));
+    EXPECT_TRUE(p->wait_for_err("duty-cycle limits are off", 2s)) << p->err();
+    send_udp(port_, "{\"rxpk\":[" + rxpk() + "]}");
+    const auto captured = wait_lines(dir_ / "capture.jsonl", 1, 5s);
+    ASSERT_GE(captured.size(), 1u) << p->err();
+    const uint32_t up = json(captured[0])->getValue<uint32_t>("count_us");
+    // The echo answers on the uplink's 868.1 MHz: outside KR920 (TX_FREQ). Mark 922.1 MHz
+    // busy and send an uplink there instead.
+    const auto refused = wait_lines(dir_ / "results.jsonl", 1, 5s);
+    ASSERT_EQ(refused.size(), 1u);
+
+    EXPECT_EQ(json(refused[0])->getValue<std::string>("outcome"), "TX_FREQ");
+    send_udp(port_, "{\"busy\":[{\"freq\":922.1,\"from_us\":" + std::to_string(up) +
+                        ",\"to_us\":" + std::to_string(up + 60'000'000u) + "}]}");
+    send_udp(port_, "{\"rxpk\":[" +
+                        std::string(R"({"freq":922.1,"datr":"SF7BW125","codr":"4/5","rssi":-35,)"
+                                    R"("lsnr":5.5,"size":4,"data":"QAECAw=="})") +
+                        "]}");
+    const auto results = wait_lines(dir_ / "results.jsonl", 2, 5s);
+    ASSERT_EQ(results.size(), 2u) << p->err();
+    EXPECT_EQ(json(results[1])->getValue<std::string>("outcome"), "CHANNEL_BUSY");
+    EXPECT_TRUE(p->wait_for_err("CHANNEL_BUSY (listen before talk: 922.100 MHz busy)", 2s))
+        << p->err();
+    EXPECT_TRUE(read_lines(dir_ / "tx.jsonl").empty());
+    // Cleared: the next one goes out.
+    send_udp(port_, "{\"busy\":[]}");
+    send_udp(port_, "{\"rxpk\":[" +
+                        std::string(R"({"freq":922.1,"datr":"SF7BW125","codr":"4/5","rssi":-35,)"
+                                    R"("lsnr":5.5,"size":4,"data":"QAECAw=="})") +
+                        "]}");
+    const auto after = wait_lines(dir_ / "results.jsonl", 3, 5s);
+    ASSERT_EQ(after.size(), 3u);
+    EXPECT_EQ(json(after[2])->getValue<std::string>("outcome"), "OK");
+    stop(*p);
+}
+
+TEST_F(ForwarderTest, PpsAndGpsTimeGiveUplinkGpsTimeAndBeacons)
+{
+    // GPS time shifted so that a beacon (GPS k·128 s) falls 5..6 s after start.
+    const int64_t now = gps_now_s();
+    const int64_t next = (now / 128 + 1) * 128;
+    const int64_t offset = next - 6 - now; // shifted "now" is 6 s before beacon time `next`
+    top_extra_ = "scheduler:\n  region: EU868\n  beacon: {enabled: true, latitude: 0.087901, "
+                 "longitude: 4.927368}\ntime:\n  gps: {source: system, offset_s: " +
+                 std::to_string(offset) + "}\n";
+    auto p = start(config("      pps: true\n", capture_entry()));
+    EXPECT_TRUE(p->wait_for_err("time source PPS_GPS", 5s)) << p->err();
+    // Uplinks now carry GPS time.
+    send_udp(port_, "{\"rxpk\":[" + rxpk() + "]}");
+    const auto captured = wait_lines(dir_ / "capture.jsonl", 1, 5s);
+    ASSERT_GE(captured.size(), 1u) << p->err();
+    auto up = json(captured[0]);
+    ASSERT_TRUE(up->has("gps_time_us")) << captured[0];
+    const auto gps_s = static_cast<int64_t>(up->getValue<uint64_t>("gps_time_us") / 1'000'000);
+    EXPECT_NEAR(static_cast<double>(gps_s), static_cast<double>(gps_now_s() + offset), 2.0);
+    // One beacon within 10 s, with the LoRaWAN layout and the time of its period.
+    const auto tx = wait_lines(dir_ / "tx.jsonl", 1, 12s);
+    ASSERT_EQ(tx.size(), 1u) << p->err();
+    auto b = json(tx[0]);
+    EXPECT_NEAR(b->getValue<double>("freq"), 869.525, 1e-6);
+    EXPECT_EQ(b->getValue<std::string>("datr"), "SF9BW125");
+    EXPECT_EQ(b->getValue<bool>("ipol"), false);
+    const std::string bytes = base64_decode(b->getValue<std::string>("data"));
+    ASSERT_EQ(bytes.size(), 17u);
+    const uint32_t time = static_cast<uint8_t>(bytes[2]) | static_cast<uint8_t>(bytes[3]) << 8 |
+                          static_cast<uint8_t>(bytes[4]) << 16 |
+                          static_cast<uint32_t>(static_cast<uint8_t>(bytes[5])) << 24;
+    EXPECT_EQ(time % 128, 0u);
+    EXPECT_EQ(static_cast<int64_t>(time), next);
+    EXPECT_EQ(bytes.substr(8, 7), std::string("\x00\x01\x20\x00\x00\x81\x03", 7));
+    // Its counter value is 1.5 ms after a PPS edge (an edge is at counter value gps_time −
+    // GPS second boundary; the uplink's stamp gives the mapping).
+    const uint32_t up_count = up->getValue<uint32_t>("count_us");
+    const uint64_t up_gps = up->getValue<uint64_t>("gps_time_us");
+    const uint32_t beacon_count = b->getValue<uint32_t>("count_us");
+    const int64_t expected =
+        static_cast<int64_t>(time) * 1'000'000 + 1500 - static_cast<int64_t>(up_gps);
+    EXPECT_NEAR(static_cast<double>(static_cast<int32_t>(beacon_count - up_count)),
+                static_cast<double>(expected), 20.0);
+    stop(*p);
 }

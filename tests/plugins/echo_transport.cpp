@@ -134,6 +134,6 @@ private:
 
 } // namespace
 
-FORWARDER_PLUGIN_V1(EchoTransport, "test-echo", FWD_KIND_TRANSPORT, "1.0.0",
-                    "test transport: answers each uplink with TxRequests, logs TxResults", kOptions,
-                    FWD_TOPIC_BIT(FWD_TOPIC_UPLINK) | FWD_TOPIC_BIT(FWD_TOPIC_TX_RESULT))
+FORWARDER_PLUGIN(EchoTransport, "test-echo", FWD_KIND_TRANSPORT, "1.0.0",
+                 "test transport: answers each uplink with TxRequests, logs TxResults", kOptions,
+                 FWD_TOPIC_BIT(FWD_TOPIC_UPLINK) | FWD_TOPIC_BIT(FWD_TOPIC_TX_RESULT))

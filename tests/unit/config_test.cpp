@@ -163,3 +163,44 @@ TEST(Eui, ParseAndFormat)
     EXPECT_FALSE(parse_eui("0016c001ff10a2", eui));
     EXPECT_FALSE(parse_eui("0016c001ff10a2zz", eui));
 }
+
+TEST_F(ConfigTest, TransmitRulesAndTime)
+{
+    Config c = load_config(write(std::string(kMinimal) +
+                                 "scheduler:\n  region: eu863\n  duty_cycle: off\n"
+                                 "  duty_cycle_window_s: 600\n  dwell_time: on\n  lbt: on\n"
+                                 "  class_c_retries: 3\n  antenna_diversity: false\n"
+                                 "  beacon: {enabled: true, radio: 0, latitude: -33.9, "
+                                 "longitude: 151.2, power_dbm: 20}\n"
+                                 "time:\n  gps: {source: gpsd, host: 127.0.0.1, port: 2947}\n"
+                                 "  round_trip: fuzzy\n"));
+    EXPECT_EQ(c.scheduler.region, "eu863");
+    EXPECT_FALSE(c.scheduler.duty_cycle);
+    EXPECT_EQ(c.scheduler.duty_cycle_window_us, 600'000'000u);
+    EXPECT_EQ(c.scheduler.dwell_time, true);
+    EXPECT_EQ(c.scheduler.lbt, LbtMode::on);
+    EXPECT_EQ(c.scheduler.class_c_retries, 3u);
+    EXPECT_FALSE(c.scheduler.antenna_diversity);
+    EXPECT_EQ(c.scheduler.beacon.mode, BeaconConfig::Mode::on);
+    EXPECT_DOUBLE_EQ(*c.scheduler.beacon.latitude, -33.9);
+    ASSERT_TRUE(c.time.gps.has_value());
+    EXPECT_EQ(c.time.gps->kind, "gpsd");
+    EXPECT_TRUE(c.time.fuzzy_round_trip);
+
+    const std::string m = kMinimal;
+    const auto unknown = error_of(m + "scheduler:\n  region: MARS433\n");
+    EXPECT_NE(unknown.find(":4:11: scheduler.region: unknown region 'MARS433'; known: EU868"),
+              std::string::npos)
+        << unknown;
+    EXPECT_NE(error_of(m + "scheduler:\n  lbt: maybe\n").find("scheduler.lbt: expected auto, on"),
+              std::string::npos);
+    EXPECT_NE(error_of(m + "scheduler:\n  beacon: {latitude: 10}\n")
+                  .find("scheduler.beacon: latitude and longitude go together"),
+              std::string::npos);
+    EXPECT_NE(error_of(m + "time:\n  gps: {source: nmea}\n")
+                  .find("time.gps.device: an nmea source needs the serial device"),
+              std::string::npos);
+    EXPECT_NE(error_of(m + "time:\n  gps: {source: glonass}\n")
+                  .find(":4:17: time.gps.source: expected gpsd, nmea, system or none"),
+              std::string::npos);
+}

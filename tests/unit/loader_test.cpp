@@ -30,8 +30,28 @@ TEST(Loader, LoadsARealPlugin)
     ASSERT_NE(p->descriptor, nullptr);
     EXPECT_STREQ(p->descriptor->name, "capture");
     EXPECT_EQ(p->descriptor->kind, static_cast<uint32_t>(FWD_KIND_TRANSPORT));
-    EXPECT_EQ(p->abi_version, FWD_ABI_VERSION_1);
+    EXPECT_EQ(p->abi_version, FWD_ABI_VERSION_2); // the C++ wrapper picks the newest offered
+    EXPECT_EQ(p->radio_capabilities, 0u);
     EXPECT_EQ(p->path, std::string(FORWARDER_PLUGIN_DIR) + "/forwarder-capture.so");
+}
+
+TEST(Loader, RadioCapabilitiesComeFromAVersion2Descriptor)
+{
+    auto p = load_plugin(FORWARDER_PLUGIN_DIR, "virtual");
+    EXPECT_EQ(p->abi_version, FWD_ABI_VERSION_2);
+    EXPECT_EQ(p->radio_capabilities, FWD_RADIO_CAP_LBT | FWD_RADIO_CAP_PPS);
+    EXPECT_NE(p->channel_clear, nullptr);
+    EXPECT_NE(p->last_pps, nullptr);
+}
+
+TEST(Loader, Version1PluginsStillLoad)
+{
+    // A plain-C plugin that only speaks version 1 (the host offers 2 and 1).
+    auto p = load_plugin(kTestDir, "broken-good");
+    EXPECT_EQ(p->abi_version, FWD_ABI_VERSION_1);
+    EXPECT_EQ(p->radio_capabilities, 0u);
+    EXPECT_EQ(p->channel_clear, nullptr);
+    EXPECT_EQ(p->last_pps, nullptr);
 }
 
 TEST(Loader, UnknownPluginNamesFileAndDirectory)

@@ -1,3 +1,4 @@
+#include "beacon.hpp"
 #include "clock.hpp"
 #include "scheduler.hpp"
 
@@ -7,6 +8,7 @@
 
 #include <map>
 #include <random>
+#include <thread>
 
 using namespace forwarder::core;
 using forwarder::v1::TxOutcome;
@@ -25,22 +27,73 @@ public:
     };
     std::vector<Sent> sent;
 
+    uint32_t caps = 0;
+    // Listen before talk: busy while this returns true for (frequency, count_us).
+    std::function<bool(uint64_t, uint32_t)> busy;
+    uint32_t capabilities() const override { return caps; }
+    TxStatus channel_clear(uint64_t freq, uint32_t, uint32_t count_us, uint32_t) override
+    {
+        ++lbt_checks;
+        return busy && busy(freq, count_us) ? TxStatus::busy : TxStatus::ok;
+    }
+    int lbt_checks = 0;
     uint32_t lead_time_us() const override { return lead; }
     bool counter_now(uint32_t& c) override
     {
         c = now;
         return true;
     }
-    bool transmit(const std::string& bytes, uint32_t count_us, std::string& error) override
+    TxStatus transmit(const std::string& bytes, uint32_t count_us, std::string& error) override
     {
         forwarder::v1::TxRequest req;
         EXPECT_TRUE(req.ParseFromString(bytes));
         if (fail_transmit) {
             error = "SPI timeout";
-            return false;
+            return TxStatus::error;
         }
         sent.push_back({count_us, now});
+        last = req;
+        return TxStatus::ok;
+    }
+    forwarder::v1::TxRequest last;
+};
+
+// GPS time of radio 0: counter `base_count` is GPS `base_gps` (no drift); radio 1 is unknown.
+class FakeGps : public GpsTime {
+public:
+    uint32_t base_count = 0;
+    uint64_t base_gps = 0;
+    bool synced = true;
+    bool to_count(uint32_t radio, uint64_t gps_us, uint32_t& count_us) const override
+    {
+        if (!synced || radio != 0) {
+            return false;
+        }
+        count_us = base_count + static_cast<uint32_t>(gps_us - base_gps);
         return true;
+    }
+    bool to_gps(uint32_t radio, uint32_t count_us, uint64_t& gps_us) const override
+    {
+        if (!synced || radio != 0) {
+            return false;
+        }
+        gps_us = base_gps +
+                 static_cast<uint64_t>(static_cast<int64_t>(counter_diff(base_count, count_us)));
+        return true;
+    }
+    bool precise(uint32_t radio) const override { return synced && radio == 0; }
+    std::optional<std::pair<double, double>> position() const override
+    {
+        return std::pair{0.087901, 4.927368};
+    }
+    // A transfer re-bases radio 0's clock.
+    void on_reference(const forwarder::v1::TimeReference& ref, uint64_t) override
+    {
+        if (ref.has_transfer()) {
+            base_count = ref.transfer().count_us();
+            base_gps = ref.transfer().gps_time_us();
+            synced = true;
+        }
     }
 };
 
@@ -202,7 +255,9 @@ TEST_F(SchedulerTest, CounterWrapIsHandled)
 
 TEST_F(SchedulerTest, ImmediateFramesGoAsapWithoutOverlap)
 {
-    auto& s = scheduler();
+    SchedulerConfig c;
+    c.class_c_retries = 0; // a missed hand-over is final here
+    auto& s = scheduler(c);
     for (uint64_t id = 1; id <= 3; ++id) {
         auto r = request(id, 0);
         r.mutable_timing()->set_immediate(true);
@@ -239,13 +294,40 @@ TEST_F(SchedulerTest, GpsTimingNeedsAReference)
     r.mutable_timing()->set_gps_time_us(1'400'000'000'000'000ull);
     submit(r);
     EXPECT_EQ(outcome(1), forwarder::v1::GPS_UNLOCKED);
-    s.set_gps_mapper([this](uint32_t, uint64_t, uint32_t& c) {
-        c = radio_.now + 500'000;
-        return true;
-    });
+    FakeGps gps;
+    gps.base_count = radio_.now + 500'000;
+    gps.base_gps = 1'400'000'000'000'000ull;
+    s.set_gps_time(&gps);
     r.set_id(2);
     submit(r);
-    EXPECT_EQ(s.queued(0), 1u);
+    ASSERT_EQ(s.queued(0), 1u);
+    radio_.now += 500'000 - radio_.lead;
+    s.run_due();
+    ASSERT_EQ(radio_.sent.size(), 1u);
+    EXPECT_EQ(radio_.sent[0].count_us, gps.base_count);
+}
+
+TEST_F(SchedulerTest, TimeReferencesAreAppliedInBusOrderWithRequests)
+{
+    // A transport publishes a time transfer and right after it a class B request: the request
+    // must see the transfer (the scheduler applies references from its own inbox).
+    auto& s = scheduler();
+    FakeGps gps;
+    gps.synced = false;
+    s.set_gps_time(&gps);
+    forwarder::v1::TimeReference ref;
+    ref.mutable_transfer()->set_count_us(radio_.now);
+    ref.mutable_transfer()->set_gps_time_us(1'400'000'000'000'000ull);
+    bus_.publish(FWD_TOPIC_TIME_REFERENCE, ref.SerializeAsString());
+    auto r = request(1, 0);
+    r.mutable_timing()->set_gps_time_us(1'400'000'000'000'000ull + 300'000);
+    bus_.publish(FWD_TOPIC_TX_REQUEST, r.SerializeAsString());
+    s.start();
+    for (int i = 0; i < 200 && s.queued(0) == 0 && outcome(1) == TxOutcome{}; ++i) {
+        std::this_thread::sleep_for(5ms);
+    }
+    s.stop();
+    EXPECT_EQ(outcome(1), forwarder::v1::CANCELLED); // queued (not GPS_UNLOCKED), then stopped
 }
 
 TEST_F(SchedulerTest, FrequencyAndPowerLimitsFromRadioConfig)
@@ -261,12 +343,16 @@ TEST_F(SchedulerTest, FrequencyAndPowerLimitsFromRadioConfig)
     r.set_frequency_hz(915000000);
     submit(r);
     EXPECT_EQ(outcome(1), forwarder::v1::TX_FREQ);
+    // Above the max EIRP: sent at the limit (counted), like Semtech's TX_POWER warning.
     r = request(2, radio_.now + 500'000);
     r.set_power_dbm(27);
     submit(r);
-    EXPECT_EQ(outcome(2), forwarder::v1::TX_POWER);
-    submit(request(3, radio_.now + 500'000)); // 869.525 MHz, 14 dBm
     EXPECT_EQ(s.queued(0), 1u);
+    radio_.now += 500'000 - radio_.lead;
+    s.run_due();
+    EXPECT_EQ(outcome(2), forwarder::v1::OK);
+    EXPECT_FLOAT_EQ(radio_.last.power_dbm(), 16.0f);
+    EXPECT_EQ(stats_.get("scheduler.tx_power_limited"), 1);
 }
 
 TEST_F(SchedulerTest, QueueFullAndUnknownRadioAndBadModulation)
@@ -365,4 +451,343 @@ TEST_F(SchedulerTest, SlackHandsOverEarlierThanTheLeadTime)
     s.run_due();
     ASSERT_EQ(radio_.sent.size(), 1u);
     EXPECT_EQ(outcome(1), forwarder::v1::OK);
+}
+
+// --- Regional rules, alternatives, LBT, antenna diversity, class B ---------------------
+
+namespace {
+
+forwarder::v1::TxRequest lora_request(uint64_t id, uint32_t count_us, uint64_t freq, uint32_t sf,
+                                      size_t bytes = 23)
+{
+    forwarder::v1::TxRequest r;
+    r.set_id(id);
+    r.set_payload(std::string(bytes, 'p'));
+    r.set_frequency_hz(freq);
+    auto* lora = r.mutable_modulation()->mutable_lora();
+    lora->set_spreading_factor(sf);
+    lora->set_bandwidth_hz(125000);
+    lora->set_coding_rate(forwarder::v1::CR_4_5);
+    r.set_power_dbm(14);
+    r.mutable_timing()->set_count_us(count_us);
+    return r;
+}
+
+// Class A: RX2 one second after RX1 on `freq` at SF12.
+void add_rx2(forwarder::v1::TxRequest& r, uint64_t freq)
+{
+    auto* alt = r.add_alternatives();
+    alt->mutable_timing()->set_count_us(r.timing().count_us() + 1'000'000);
+    alt->set_frequency_hz(freq);
+    auto* lora = alt->mutable_modulation()->mutable_lora();
+    lora->set_spreading_factor(12);
+    lora->set_bandwidth_hz(125000);
+    lora->set_coding_rate(forwarder::v1::CR_4_5);
+}
+
+} // namespace
+
+TEST_F(SchedulerTest, DutyCycleBudgetIsExhaustedThenRecoveredOverSimulatedTime)
+{
+    SchedulerConfig c;
+    c.region = "EU868";
+    auto& s = scheduler(c);
+    // Band M (868.0-868.6 MHz) allows 1 %: 36 s of air time per hour. SF12, 51 bytes without
+    // CRC lasts 2.302 s, so 15 frames fit (34.5 s) and the 16th does not.
+    uint64_t id = 0;
+    int sent_ok = 0;
+    for (int i = 0; i < 16; ++i) {
+        submit(lora_request(++id, radio_.now + 3'000'000, 868'100'000, 12, 51));
+        radio_.now += 3'000'000 - radio_.lead;
+        s.run_due();
+        sent_ok += outcome(id) == forwarder::v1::OK ? 1 : 0;
+        radio_.now += radio_.lead;
+    }
+    EXPECT_EQ(sent_ok, 15);
+    EXPECT_EQ(outcome(16), forwarder::v1::DUTY_CYCLE);
+    EXPECT_NE(results()[16].detail().find("band M"), std::string::npos) << results()[16].detail();
+    // Another band is independent: 868.7-869.2 MHz is N (0.1 %, 3.6 s per hour).
+    submit(lora_request(++id, radio_.now + 3'000'000, 868'900'000, 12, 51));
+    EXPECT_EQ(s.queued(0), 1u);
+    s.cancel_all();
+    results();
+    // The usage is visible per band.
+    bool found = false;
+    for (const auto& u : s.duty_cycle_usage()) {
+        if (u.key == "radio0/M") {
+            found = true;
+            EXPECT_GT(u.used_us, 34'000'000);
+            EXPECT_EQ(u.budget_us, 36'000'000);
+        }
+    }
+    EXPECT_TRUE(found);
+    // An hour later (the counter is read every minute, as the scheduler thread does, and
+    // wraps on the way) the budget is back.
+    for (int minute = 0; minute < 60; ++minute) {
+        radio_.now += 60'000'000;
+        s.run_due();
+    }
+    submit(lora_request(++id, radio_.now + 3'000'000, 868'100'000, 12, 51));
+    radio_.now += 3'000'000 - radio_.lead;
+    s.run_due();
+    EXPECT_EQ(outcome(id), forwarder::v1::OK);
+}
+
+TEST_F(SchedulerTest, DutyCycleRefusalFallsBackToRx2AndCanBeTurnedOff)
+{
+    SchedulerConfig c;
+    c.region = "EU868";
+    c.duty_cycle_window_us = 100'000'000; // 1 s per 100 s in band M
+    auto& s = scheduler(c);
+    submit(lora_request(1, radio_.now + 500'000, 868'100'000, 12, 23)); // 1.48 s > 1 s budget
+    EXPECT_EQ(outcome(1), forwarder::v1::DUTY_CYCLE);
+    auto r = lora_request(2, radio_.now + 500'000, 868'100'000, 12, 23);
+    add_rx2(r, 869'525'000); // band P, 10 %
+    submit(r);
+    radio_.now += 1'500'000 - radio_.lead;
+    s.run_due();
+    ASSERT_EQ(outcome(2), forwarder::v1::OK);
+    EXPECT_EQ(results()[2].alternative(), 1u);
+    EXPECT_EQ(results()[2].frequency_hz(), 869'525'000u);
+    ASSERT_EQ(radio_.sent.size(), 1u);
+    EXPECT_EQ(radio_.last.frequency_hz(), 869'525'000u);
+    EXPECT_EQ(radio_.last.modulation().lora().spreading_factor(), 12u);
+
+    SchedulerConfig off = c;
+    off.duty_cycle = false;
+    auto& s2 = scheduler(off);
+    submit(lora_request(3, radio_.now + 500'000, 868'100'000, 12, 23));
+    EXPECT_EQ(s2.queued(0), 1u);
+}
+
+TEST_F(SchedulerTest, DwellTimeLimitsAirTimeWhereTheRegionRequiresIt)
+{
+    SchedulerConfig c;
+    c.region = "AS923-1";
+    c.duty_cycle = false;
+    c.lbt = LbtMode::off;
+    auto& s = scheduler(c);
+    submit(lora_request(1, radio_.now + 500'000, 923'200'000, 12, 23)); // 1.48 s
+    EXPECT_EQ(outcome(1), forwarder::v1::DWELL_TIME);
+    EXPECT_NE(results()[1].detail().find("400.0 ms"), std::string::npos);
+    submit(lora_request(2, radio_.now + 3'000'000, 923'200'000, 9, 23)); // 185 ms
+    EXPECT_EQ(s.queued(0), 1u);
+    c.dwell_time = false;
+    auto& s2 = scheduler(c);
+    submit(lora_request(3, radio_.now + 500'000, 923'200'000, 12, 23));
+    EXPECT_EQ(s2.queued(0), 1u);
+}
+
+TEST_F(SchedulerTest, UnknownFrequenciesAndRegionsAreHandledExplicitly)
+{
+    SchedulerConfig c;
+    c.region = "EU868";
+    scheduler(c);
+    // 868.65 MHz lies between ETSI sub-bands M and N.
+    submit(lora_request(1, radio_.now + 500'000, 868'650'000, 7));
+    EXPECT_EQ(outcome(1), forwarder::v1::TX_FREQ);
+    // A RadioConfig naming an unknown region: no rules, but nothing is dropped silently.
+    auto& s = scheduler();
+    forwarder::v1::RadioConfig rc;
+    rc.set_region("MARS433");
+    s.configure(rc);
+    EXPECT_EQ(s.region(0), nullptr);
+    submit(lora_request(2, radio_.now + 500'000, 868'650'000, 7));
+    EXPECT_EQ(s.queued(0), 1u);
+    rc.set_region("EU863"); // an alias
+    s.configure(rc);
+    ASSERT_NE(s.region(0), nullptr);
+    EXPECT_EQ(s.region(0)->name, "EU868");
+}
+
+TEST_F(SchedulerTest, ListenBeforeTalkBusyTriesTheAlternative)
+{
+    SchedulerConfig c;
+    c.region = "AS923-1"; // LBT required
+    auto& s = scheduler(c);
+    radio_.caps = FWD_RADIO_CAP_LBT;
+    radio_.busy = [](uint64_t freq, uint32_t) { return freq == 923'200'000; };
+    // No alternative: CHANNEL_BUSY at hand-over.
+    submit(lora_request(1, radio_.now + 200'000, 923'200'000, 7));
+    radio_.now += 200'000 - radio_.lead;
+    s.run_due();
+    EXPECT_EQ(outcome(1), forwarder::v1::CHANNEL_BUSY);
+    EXPECT_TRUE(radio_.sent.empty());
+    // With RX2 on a clear channel: sent there one second later.
+    auto r = lora_request(2, radio_.now + 200'000, 923'200'000, 7);
+    add_rx2(r, 923'400'000);
+    r.mutable_alternatives(0)->mutable_modulation()->mutable_lora()->set_spreading_factor(9);
+    submit(r);
+    radio_.now += 200'000 - radio_.lead;
+    s.run_due();
+    EXPECT_EQ(outcome(2), forwarder::v1::TX_OUTCOME_UNSPECIFIED); // RX2 still queued
+    radio_.now += 1'000'000;
+    s.run_due();
+    ASSERT_EQ(outcome(2), forwarder::v1::OK);
+    EXPECT_EQ(results()[2].alternative(), 1u);
+    EXPECT_EQ(radio_.lbt_checks, 3);
+    // A driver without the capability: transmitted with a warning (lbt: auto) ...
+    radio_.caps = 0;
+    submit(lora_request(3, radio_.now + 200'000, 923'200'000, 7));
+    radio_.now += 200'000 - radio_.lead;
+    s.run_due();
+    EXPECT_EQ(outcome(3), forwarder::v1::OK);
+    // ... or refused (lbt: on).
+    c.lbt = LbtMode::on;
+    auto& s2 = scheduler(c);
+    submit(lora_request(4, radio_.now + 200'000, 923'400'000, 7));
+    radio_.now += 200'000 - radio_.lead;
+    s2.run_due();
+    EXPECT_EQ(outcome(4), forwarder::v1::CHANNEL_BUSY);
+}
+
+TEST_F(SchedulerTest, ClassCRetriesOnAShortBackoff)
+{
+    SchedulerConfig c;
+    c.region = "KR920";
+    auto& s = scheduler(c);
+    radio_.caps = FWD_RADIO_CAP_LBT;
+    int busy_checks = 2;
+    radio_.busy = [&](uint64_t, uint32_t) { return busy_checks-- > 0; };
+    auto r = lora_request(1, 0, 922'100'000, 7);
+    r.mutable_timing()->set_immediate(true);
+    submit(r);
+    for (int i = 0; i < 1000 && outcome(1) == forwarder::v1::TX_OUTCOME_UNSPECIFIED; ++i) {
+        radio_.now += 1000;
+        s.run_due();
+    }
+    ASSERT_EQ(outcome(1), forwarder::v1::OK);
+    EXPECT_EQ(results()[1].retries_used(), 2u);
+    // Two refusals 100 ms apart: at least 200 ms after the first try.
+    EXPECT_GE(stats_.get("scheduler.lbt_busy"), 2);
+}
+
+TEST_F(SchedulerTest, AntennaDiversityUsesAnotherRadioCoveringTheFrequency)
+{
+    auto& s = scheduler();
+    radio1_.now = radio_.now + 777'777; // its own counter
+    for (uint32_t radio : {0u, 1u}) {
+        forwarder::v1::RadioConfig rc;
+        rc.set_radio(radio);
+        rc.set_tx_frequency_min_hz(863'000'000);
+        rc.set_tx_frequency_max_hz(870'000'000);
+        s.configure(rc);
+    }
+    const uint32_t t = radio_.now + 500'000;
+    submit(lora_request(1, t, 869'525'000, 7));
+    auto r = lora_request(2, t, 869'525'000, 7); // same time: collides on radio 0
+    submit(r);
+    EXPECT_EQ(s.queued(0), 1u);
+    EXPECT_EQ(s.queued(1), 1u);
+    radio_.now += 500'000 - radio_.lead;
+    radio1_.now += 500'000 - radio_.lead;
+    s.run_due();
+    ASSERT_EQ(outcome(2), forwarder::v1::OK);
+    EXPECT_EQ(results()[2].radio(), 1u);
+    ASSERT_EQ(radio1_.sent.size(), 1u);
+    EXPECT_EQ(radio1_.sent[0].count_us, t + 777'777);
+    // pin_radio keeps a frame where it was asked for.
+    auto pinned = lora_request(3, radio_.now + 500'000, 869'525'000, 7);
+    pinned.set_pin_radio(true);
+    submit(pinned);
+    auto pinned2 = pinned;
+    pinned2.set_id(4);
+    submit(pinned2);
+    EXPECT_EQ(outcome(4), forwarder::v1::COLLISION_PACKET);
+}
+
+TEST_F(SchedulerTest, DisplacedFrameFallsBackToItsAlternative)
+{
+    auto& s = scheduler();
+    const uint32_t t = radio_.now + 500'000;
+    auto low = lora_request(1, t, 869'525'000, 7);
+    low.set_pin_radio(true);
+    add_rx2(low, 869'525'000);
+    submit(low);
+    auto high = lora_request(2, t, 869'525'000, 7);
+    high.set_priority(10);
+    high.set_pin_radio(true);
+    submit(high);
+    EXPECT_EQ(s.queued(0), 2u);
+    for (int i = 0; i < 2000 && radio_.sent.size() < 2; ++i) {
+        radio_.now += 1000;
+        s.run_due();
+    }
+    ASSERT_EQ(outcome(1), forwarder::v1::OK);
+    EXPECT_EQ(results()[1].alternative(), 1u);
+    EXPECT_EQ(outcome(2), forwarder::v1::OK);
+    EXPECT_EQ(results()[2].alternative(), 0u);
+}
+
+TEST_F(SchedulerTest, BeaconsGoOutAtGpsMultiplesOf128sWithTheRightBytesAcrossTheWrap)
+{
+    SchedulerConfig c;
+    c.region = "EU868";
+    c.beacon.mode = BeaconConfig::Mode::on;
+    auto& s = scheduler(c);
+    // GPS time 3 422 683 136 s (a beacon time, timing.md §8.4) is 2 s after "now", and the
+    // counter wraps 1 s from now.
+    radio_.now = 0xFFFFFFFFu - 1'000'000;
+    FakeGps gps;
+    gps.base_count = radio_.now + 2'000'000;
+    gps.base_gps = 3'422'683'136ull * 1'000'000;
+    s.set_gps_time(&gps);
+    for (int i = 0; i < 300 && radio_.sent.empty(); ++i) {
+        radio_.now += 10'000;
+        s.run_due();
+    }
+    ASSERT_EQ(radio_.sent.size(), 1u);
+    EXPECT_EQ(radio_.sent[0].count_us, gps.base_count + kBeaconDelayUs);
+    const auto& b = radio_.last;
+    EXPECT_EQ(b.payload(), std::string("\x00\x00\x00\x00\x02\xCC\xA2\x7E\x00\x01\x20\x00\x00\x81"
+                                       "\x03\xDE\x55",
+                                       17));
+    EXPECT_EQ(b.frequency_hz(), 869'525'000u);
+    EXPECT_EQ(b.modulation().lora().spreading_factor(), 9u);
+    EXPECT_TRUE(b.implicit_header());
+    EXPECT_FALSE(b.invert_iq());
+    EXPECT_EQ(b.preamble(), 10u);
+    EXPECT_EQ(stats_.get("scheduler.beacons_sent"), 1);
+    // The next one is planned 128 s later; nothing in between.
+    for (int i = 0; i < 13'000; ++i) {
+        radio_.now += 10'000;
+        s.run_due();
+    }
+    ASSERT_EQ(radio_.sent.size(), 2u);
+    EXPECT_EQ(radio_.sent[1].count_us, gps.base_count + 128'000'000 + kBeaconDelayUs);
+    // Time sync lost: beaconing is suspended.
+    gps.synced = false;
+    for (int i = 0; i < 130; ++i) {
+        radio_.now += 1'000'000;
+        s.run_due();
+    }
+    EXPECT_EQ(radio_.sent.size(), 2u);
+}
+
+TEST_F(SchedulerTest, ClassBPingSlotsKeepOutOfTheBeaconGuard)
+{
+    SchedulerConfig c;
+    c.region = "EU868";
+    c.beacon.mode = BeaconConfig::Mode::on;
+    auto& s = scheduler(c);
+    FakeGps gps;
+    gps.base_count = radio_.now + 10'000'000; // a beacon 10 s from now
+    gps.base_gps = 1'000'000ull * 128 * 10'000'000;
+    s.set_gps_time(&gps);
+    const uint64_t beacon = gps.base_gps + kBeaconDelayUs;
+    auto ping = lora_request(1, 0, 869'525'000, 9);
+    ping.mutable_timing()->set_gps_time_us(beacon - 1'000'000); // inside the 3 s guard
+    submit(ping);
+    EXPECT_EQ(outcome(1), forwarder::v1::COLLISION_BEACON);
+    ping.set_id(2);
+    ping.mutable_timing()->set_gps_time_us(beacon + 3'000'000); // after BEACON_RESERVED
+    submit(ping);
+    EXPECT_EQ(s.queued(0), 1u);
+    // Class A may use the guard time as long as it stays off the beacon's own air.
+    auto a = lora_request(3, gps.base_count - 1'000'000, 869'525'000, 7);
+    submit(a);
+    EXPECT_EQ(s.queued(0), 2u);
+    auto clash = lora_request(4, gps.base_count - 10'000, 869'525'000, 7);
+    submit(clash);
+    EXPECT_EQ(outcome(4), forwarder::v1::COLLISION_BEACON);
 }

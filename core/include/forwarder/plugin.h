@@ -9,7 +9,8 @@
  *
  * Version negotiation: the host offers every ABI version it speaks (`offered`, newest
  * first). The plugin picks one it also speaks, writes it to `*chosen`, and returns a
- * pointer to its descriptor for that version (for version 1: `const fwd_plugin_v1 *`).
+ * pointer to its descriptor for that version (version 1: `const fwd_plugin_v1 *`;
+ * version 2: `const fwd_plugin_v2 *`, which starts with a complete version-1 table).
  * A plugin that speaks none of the offered versions returns NULL. Nothing else is
  * negotiated, so the ABI grows by adding versions; a plugin built against version 1
  * keeps loading in every host that still offers version 1.
@@ -22,9 +23,10 @@
  * Threading: `create`, `start`, `stop` and `destroy` are called from the host's main
  * thread, in that order, never concurrently. `deliver` is called from one host thread
  * per plugin instance (never concurrently with itself) between `start` and `stop`.
- * Radio calls (`counter_now`, `transmit`) come from the scheduler thread between
- * `start` and `stop`. Host services may be called from any thread at any time between
- * `create` and `destroy`, and never block on the network.
+ * Radio calls (`counter_now`, `transmit`, `channel_clear`) come from the scheduler thread
+ * between `start` and `stop`; `last_pps` and `counter_now` also from the clock thread. Host
+ * services may be called from any thread at any time between `create` and `destroy`, and never
+ * block on the network.
  *
  * Build plugins with hidden visibility (-fvisibility=hidden) and export only the entry
  * symbol with FWD_PLUGIN_EXPORT. The host loads them with RTLD_NOW | RTLD_LOCAL.
@@ -42,9 +44,12 @@ extern "C" {
 #define FWD_PLUGIN_ENTRY_SYMBOL "forwarder_plugin_entry"
 #define FWD_PLUGIN_EXPORT __attribute__((visibility("default")))
 
-/* ABI versions. The host offers all it speaks; the plugin picks one. */
+/* ABI versions. The host offers all it speaks; the plugin picks one.
+ * Version 2 adds radio capabilities (listen before talk, PPS) to version 1; a version-1
+ * plugin keeps working and is treated as having none of them. */
 #define FWD_ABI_VERSION_1 1u
-#define FWD_ABI_VERSION_CURRENT FWD_ABI_VERSION_1
+#define FWD_ABI_VERSION_2 2u
+#define FWD_ABI_VERSION_CURRENT FWD_ABI_VERSION_2
 
 typedef const void* (*fwd_plugin_entry_fn)(const uint32_t* offered, size_t n_offered,
                                            uint32_t* chosen);
@@ -58,14 +63,17 @@ typedef enum fwd_plugin_kind {
 
 /* Event topics. The payload of each is the serialized forwarder.v1 message named. */
 typedef enum fwd_topic {
-    FWD_TOPIC_UPLINK = 1,        /* forwarder.v1.Uplink       radio -> transports */
-    FWD_TOPIC_TX_REQUEST = 2,    /* forwarder.v1.TxRequest    transport -> scheduler */
-    FWD_TOPIC_TX_RESULT = 3,     /* forwarder.v1.TxResult     scheduler -> transports */
-    FWD_TOPIC_RADIO_CONFIG = 4,  /* forwarder.v1.RadioConfig  transport -> radios */
-    FWD_TOPIC_GATEWAY_STATS = 5, /* forwarder.v1.GatewayStats core -> transports */
-    FWD_TOPIC_CREDENTIALS = 6,   /* forwarder.v1.Credentials  bootstrap -> transports */
-    FWD_TOPIC_LINK_STATUS = 7,   /* forwarder.v1.LinkStatus   transports -> bootstrap */
-    FWD_TOPIC_COUNT_ = 8         /* one past the last topic; not a topic (grows with the ABI) */
+    FWD_TOPIC_UPLINK = 1,         /* forwarder.v1.Uplink       radio -> transports */
+    FWD_TOPIC_TX_REQUEST = 2,     /* forwarder.v1.TxRequest    transport -> scheduler */
+    FWD_TOPIC_TX_RESULT = 3,      /* forwarder.v1.TxResult     scheduler -> transports */
+    FWD_TOPIC_RADIO_CONFIG = 4,   /* forwarder.v1.RadioConfig  transport -> radios */
+    FWD_TOPIC_GATEWAY_STATS = 5,  /* forwarder.v1.GatewayStats core -> transports */
+    FWD_TOPIC_CREDENTIALS = 6,    /* forwarder.v1.Credentials  bootstrap -> transports */
+    FWD_TOPIC_LINK_STATUS = 7,    /* forwarder.v1.LinkStatus   transports -> bootstrap */
+    FWD_TOPIC_TIME_REFERENCE = 8, /* forwarder.v1.TimeReference transports -> core clock */
+    FWD_TOPIC_TIME_STATUS = 9,    /* forwarder.v1.TimeStatus   core -> transports (every 10 s
+                                     and on every change) */
+    FWD_TOPIC_COUNT_ = 10         /* one past the last topic; not a topic (grows with the ABI) */
 } fwd_topic;
 
 /* Bit for a topic in fwd_plugin_v1.subscriptions. */
@@ -82,6 +90,9 @@ typedef enum fwd_log_level {
 /* Return codes of plugin calls and host services. */
 #define FWD_OK 0
 #define FWD_ERROR (-1)
+/* ABI 2, radio calls only: `transmit` or `channel_clear` found the channel busy (listen
+ * before talk). The scheduler then tries the frame's alternatives. */
+#define FWD_BUSY (-2)
 
 /* Opaque host handle, one per plugin instance. */
 typedef struct fwd_host fwd_host;
@@ -187,6 +198,34 @@ typedef struct fwd_plugin_v1 {
     int (*transmit)(void* self, const void* tx_request, size_t len, uint32_t count_us, char* err,
                     size_t err_len);
 } fwd_plugin_v1;
+
+/* Radio capabilities (fwd_plugin_v2.radio_capabilities). */
+#define FWD_RADIO_CAP_LBT (1u << 0) /* channel_clear() senses the channel (listen before talk) */
+#define FWD_RADIO_CAP_PPS (1u << 1) /* last_pps() reports the counter latched at PPS edges */
+
+/*
+ * Plugin descriptor, ABI version 2: a complete version-1 table (whose abi_version is 2)
+ * followed by members that version 1 lacks. `struct_size` lets later versions append.
+ */
+typedef struct fwd_plugin_v2 {
+    fwd_plugin_v1 v1;
+    uint32_t struct_size;        /* sizeof(fwd_plugin_v2) as the plugin was built */
+    uint32_t radio_capabilities; /* FWD_RADIO_CAP_* bits; 0 for non-radio plugins */
+
+    /* Optional (FWD_RADIO_CAP_LBT): listen before talk for a frame about to be handed
+     * over: is `frequency_hz` (channel `bandwidth_hz` wide) clear for `airtime_us` from
+     * counter value `count_us`? Called from the scheduler thread just before `transmit`.
+     * FWD_OK = clear, FWD_BUSY = busy, FWD_ERROR = could not tell (treated as busy).
+     * A driver whose hardware senses inside its transmit call returns FWD_BUSY from
+     * `transmit` instead; the scheduler handles both. */
+    int (*channel_clear)(void* self, uint64_t frequency_hz, uint32_t bandwidth_hz,
+                         uint32_t count_us, uint32_t airtime_us);
+    /* Optional (FWD_RADIO_CAP_PPS): the counter value latched at the most recent PPS edge
+     * and the host monotonic time (µs) of that edge as well as the driver knows it.
+     * FWD_OK, or FWD_ERROR when no PPS edge was seen in the last two seconds. Called
+     * from the core's clock thread a few times per second. */
+    int (*last_pps)(void* self, uint32_t* count_us, uint64_t* edge_mono_us);
+} fwd_plugin_v2;
 
 #ifdef __cplusplus
 }

@@ -511,3 +511,148 @@ TEST(TxLogLine, RequestWithoutModulationIsAnError)
     request.clear_modulation();
     EXPECT_THROW(fv::format_tx_log_line(request, 1, 0), forwarder::sdk::Error);
 }
+
+// --- Busy datagrams (listen before talk) ------------------------------------------------
+
+namespace {
+
+fv::DecodeResult decode_any(const std::string& text)
+{
+    return fv::decode_datagram(text, context());
+}
+
+std::string busy_error_of(const std::string& text)
+{
+    const fv::DecodeResult result = decode_any(text);
+    EXPECT_FALSE(result.ok()) << text;
+    EXPECT_TRUE(result.uplinks.empty()) << text;
+    EXPECT_FALSE(result.busy.present) << text;
+    EXPECT_TRUE(result.busy.windows.empty()) << text;
+    EXPECT_EQ(result.error.find('\n'), std::string::npos) << result.error;
+    return result.error;
+}
+
+} // namespace
+
+TEST(BusyDecode, Windows)
+{
+    const auto result =
+        decode_any(R"( {"busy":[{"freq":868.1,"from_us":1000,"to_us":6000},)"
+                   R"({"freq":869.525,"from_us":4294967000,"to_us":500,"note":"wraps"}]} )");
+    ASSERT_TRUE(result.ok()) << result.error;
+    EXPECT_TRUE(result.uplinks.empty());
+    ASSERT_TRUE(result.busy.present);
+    ASSERT_EQ(result.busy.windows.size(), 2u);
+    EXPECT_EQ(result.busy.windows[0].frequency_hz, 868100000u);
+    EXPECT_EQ(result.busy.windows[0].from_us, 1000u);
+    EXPECT_EQ(result.busy.windows[0].to_us, 6000u);
+    EXPECT_EQ(result.busy.windows[1].frequency_hz, 869525000u);
+    EXPECT_EQ(result.busy.windows[1].from_us, 4294967000u);
+    EXPECT_EQ(result.busy.windows[1].to_us, 500u);
+}
+
+TEST(BusyDecode, EmptyListClears)
+{
+    const auto result = decode_any(R"({"busy":[]})");
+    ASSERT_TRUE(result.ok()) << result.error;
+    EXPECT_TRUE(result.busy.present);
+    EXPECT_TRUE(result.busy.windows.empty());
+}
+
+TEST(BusyDecode, RxpkAndBusyTogether)
+{
+    const auto result = decode_any(R"({"rxpk":[)" + lora_item() +
+                                   R"(],"busy":[{"freq":868.3,"from_us":1,"to_us":2}]})");
+    ASSERT_TRUE(result.ok()) << result.error;
+    EXPECT_EQ(result.uplinks.size(), 1u);
+    ASSERT_TRUE(result.busy.present);
+    EXPECT_EQ(result.busy.windows.size(), 1u);
+
+    // A plain rxpk datagram has no busy list.
+    const auto plain = decode_any(datagram(lora_item()));
+    ASSERT_TRUE(plain.ok()) << plain.error;
+    EXPECT_FALSE(plain.busy.present);
+
+    // A bad rxpk item drops the busy list too, and the other way round.
+    EXPECT_EQ(busy_error_of(R"({"rxpk":[{"freq":868.1}],"busy":[]})").rfind("rxpk[0].", 0), 0u);
+    EXPECT_EQ(busy_error_of(R"({"rxpk":[)" + lora_item() + R"(],"busy":[{"freq":868.3}]})"),
+              "busy[0].from_us: missing, expected a counter value (an integer 0..4294967295)");
+}
+
+TEST(BusyDecode, RxpkOnlyDecoderIgnoresBusy)
+{
+    // The rxpk-only form keeps its messages and ignores a busy member.
+    EXPECT_EQ(decode(R"({"busy":[]})").error,
+              R"(rxpk: missing, expected a JSON object {"rxpk":[...]})");
+    EXPECT_TRUE(decode(R"({"rxpk":[],"busy":7})").ok());
+}
+
+TEST(BusyMalformed, Shapes)
+{
+    EXPECT_EQ(busy_error_of("{}"),
+              R"(rxpk: missing, expected a JSON object {"rxpk":[...]} or {"busy":[...]})");
+    EXPECT_EQ(busy_error_of(R"({"busy":null})"),
+              R"(rxpk: missing, expected a JSON object {"rxpk":[...]} or {"busy":[...]})");
+    EXPECT_EQ(busy_error_of("[]"),
+              R"(expected a JSON object {"rxpk":[...]} or {"busy":[...]}, got an array)");
+    EXPECT_EQ(busy_error_of(R"({"busy":{}})"),
+              "busy: expected an array of busy windows, got an object");
+    EXPECT_EQ(busy_error_of(R"({"busy":"868.1"})"),
+              R"(busy: expected an array of busy windows, got "868.1")");
+    EXPECT_EQ(busy_error_of(R"({"busy":[{"freq":868.1,"from_us":1,"to_us":2},3]})"),
+              R"(busy[1]: expected an object {"freq":MHz,"from_us":N,"to_us":M}, got 3)");
+    EXPECT_EQ(busy_error_of(R"({"busy":[)").rfind("not JSON: ", 0), 0u);
+}
+
+TEST(BusyMalformed, MissingFields)
+{
+    EXPECT_EQ(busy_error_of(R"({"busy":[{"from_us":1,"to_us":2}]})"),
+              "busy[0].freq: missing, expected the frequency in MHz (e.g. 868.1)");
+    EXPECT_EQ(busy_error_of(R"({"busy":[{"freq":null,"from_us":1,"to_us":2}]})"),
+              "busy[0].freq: missing, expected the frequency in MHz (e.g. 868.1)");
+    EXPECT_EQ(busy_error_of(R"({"busy":[{"freq":868.1,"to_us":2}]})"),
+              "busy[0].from_us: missing, expected a counter value (an integer 0..4294967295)");
+    EXPECT_EQ(busy_error_of(R"({"busy":[{"freq":868.1,"from_us":1,"to_us":2},)"
+                            R"({"freq":868.1,"from_us":1}]})"),
+              "busy[1].to_us: missing, expected a counter value (an integer 0..4294967295)");
+}
+
+TEST(BusyMalformed, NotNumbers)
+{
+    const std::string freq = "busy[0].freq: expected a frequency in MHz (a number > 0 and <= "
+                             "10000), got ";
+    EXPECT_EQ(busy_error_of(R"({"busy":[{"freq":"868.1","from_us":1,"to_us":2}]})"),
+              freq + "\"868.1\"");
+    EXPECT_EQ(busy_error_of(R"({"busy":[{"freq":0,"from_us":1,"to_us":2}]})"), freq + "0");
+    EXPECT_EQ(busy_error_of(R"({"busy":[{"freq":-868.1,"from_us":1,"to_us":2}]})"),
+              freq + "-868.1");
+    EXPECT_EQ(busy_error_of(R"({"busy":[{"freq":true,"from_us":1,"to_us":2}]})"), freq + "true");
+
+    const std::string counter = "expected a counter value (an integer 0..4294967295), got ";
+    EXPECT_EQ(busy_error_of(R"({"busy":[{"freq":868.1,"from_us":"1","to_us":2}]})"),
+              "busy[0].from_us: " + counter + "\"1\"");
+    EXPECT_EQ(busy_error_of(R"({"busy":[{"freq":868.1,"from_us":1.5,"to_us":2}]})"),
+              "busy[0].from_us: " + counter + "1.5");
+    EXPECT_EQ(busy_error_of(R"({"busy":[{"freq":868.1,"from_us":-1,"to_us":2}]})"),
+              "busy[0].from_us: " + counter + "-1");
+    EXPECT_EQ(busy_error_of(R"({"busy":[{"freq":868.1,"from_us":1,"to_us":4294967296}]})"),
+              "busy[0].to_us: " + counter + "4294967296");
+    EXPECT_EQ(busy_error_of(R"({"busy":[{"freq":868.1,"from_us":1,"to_us":[2]}]})"),
+              "busy[0].to_us: " + counter + "an array");
+}
+
+TEST(BusyMalformed, ToNotAfterFrom)
+{
+    const std::string expected = "busy[0].to_us: expected a counter value after from_us ";
+    const std::string tail = " (exclusive end, at most 2147483647 us later), got ";
+    EXPECT_EQ(busy_error_of(R"({"busy":[{"freq":868.1,"from_us":6000,"to_us":1000}]})"),
+              expected + "6000" + tail + "1000");
+    EXPECT_EQ(busy_error_of(R"({"busy":[{"freq":868.1,"from_us":6000,"to_us":6000}]})"),
+              expected + "6000" + tail + "6000");
+    // 2^31 us or more after from_us reads as before it (the counter wraps).
+    EXPECT_EQ(busy_error_of(R"({"busy":[{"freq":868.1,"from_us":0,"to_us":2147483648}]})"),
+              expected + "0" + tail + "2147483648");
+    EXPECT_TRUE(decode_any(R"({"busy":[{"freq":868.1,"from_us":0,"to_us":2147483647}]})").ok());
+    // Across the wrap it is after.
+    EXPECT_TRUE(decode_any(R"({"busy":[{"freq":868.1,"from_us":4294967295,"to_us":0}]})").ok());
+}
