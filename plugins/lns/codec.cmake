@@ -1,9 +1,11 @@
-# The LNS (LoRa Basics Station) protocol codec: pure JSON <-> struct functions, no I/O.
+# The LNS (LoRa Basics Station) protocol codec: pure JSON <-> struct functions, no I/O
+# (plus the pure xtime and timesync bookkeeping).
 # Included from plugins/lns/CMakeLists.txt.
 add_library(forwarder_lns_codec STATIC
   ${CMAKE_CURRENT_LIST_DIR}/lns_codec.cpp
   ${CMAKE_CURRENT_LIST_DIR}/lora_frame.cpp
-  ${CMAKE_CURRENT_LIST_DIR}/radio_clock.cpp)
+  ${CMAKE_CURRENT_LIST_DIR}/radio_clock.cpp
+  ${CMAKE_CURRENT_LIST_DIR}/timesync.cpp)
 target_include_directories(forwarder_lns_codec PUBLIC ${CMAKE_CURRENT_LIST_DIR})
 target_link_libraries(forwarder_lns_codec
   PUBLIC forwarder_events forwarder_support Poco::JSON Poco::Foundation
@@ -11,7 +13,8 @@ target_link_libraries(forwarder_lns_codec
 
 if(FORWARDER_BUILD_TESTS)
   add_executable(lns_codec_tests ${CMAKE_CURRENT_LIST_DIR}/tests/lns_codec_test.cpp
-                 ${CMAKE_CURRENT_LIST_DIR}/tests/radio_clock_test.cpp)
+                 ${CMAKE_CURRENT_LIST_DIR}/tests/radio_clock_test.cpp
+                 ${CMAKE_CURRENT_LIST_DIR}/tests/timesync_test.cpp)
   # A copy of shared/vectors (LNS part) lives in the repository, so a clean clone can run it.
   target_compile_definitions(lns_codec_tests PRIVATE
     FORWARDER_VECTORS_DIR="${CMAKE_CURRENT_LIST_DIR}/tests/vectors")

@@ -587,11 +587,152 @@ forwarder::v1::RadioConfig read_radio_entry(const JsonObject& entry, size_t inde
 
     radio.set_tx_frequency_min_hz(config.freq_min);
     radio.set_tx_frequency_max_hz(config.freq_max);
-    radio.set_max_eirp_dbm(
-        static_cast<float>(config.max_eirp.value_or(default_max_eirp(config.region))));
-    radio.set_region(config.region != Region::unknown ? region_name(config.region)
-                                                      : config.region_text);
-    return radio;
+    return radio; // max EIRP, region and beaconing: finish_radios()
+}
+
+// The AS923 sub-band of a plain "AS923" from its default channels (RP002: AS923-1 923.2/923.4,
+// AS923-2 921.4/921.6, AS923-3 916.6/916.8, AS923-4 917.3/917.5 MHz); nullptr if none is
+// in the channel plan. The sub-band with most of its default channels wins, AS923-1 on a tie.
+const char* as923_sub_band(const RouterConfig& config)
+{
+    struct SubBand {
+        const char* name;
+        uint64_t first, second;
+    };
+    static constexpr SubBand kSubBands[] = {{"AS923-1", 923200000, 923400000},
+                                            {"AS923-2", 921400000, 921600000},
+                                            {"AS923-3", 916600000, 916800000},
+                                            {"AS923-4", 917300000, 917500000}};
+    std::vector<uint64_t> freqs;
+    for (const auto& radio : config.radios) {
+        for (const auto& channel : radio.multi_sf_channels()) {
+            freqs.push_back(channel.frequency_hz());
+        }
+        if (radio.has_std_channel()) {
+            freqs.push_back(radio.std_channel().frequency_hz());
+        }
+    }
+    auto has = [&](uint64_t f) { return std::find(freqs.begin(), freqs.end(), f) != freqs.end(); };
+    const char* best = nullptr;
+    int best_score = 0;
+    for (const SubBand& band : kSubBands) {
+        const int score = (has(band.first) ? 1 : 0) + (has(band.second) ? 1 : 0);
+        if (score > best_score) {
+            best = band.name;
+            best_score = score;
+        }
+    }
+    return best;
+}
+
+// RouterConfig::region_canonical: the name the core's region table knows.
+void resolve_region(RouterConfig& config)
+{
+    const std::string& text = config.region_text;
+    switch (config.region) {
+    case Region::unknown:
+        config.region_canonical.clear();
+        return;
+    case Region::IL915:
+        // The reference station's Israel region, or AS923 group 4 by name.
+        config.region_canonical = iequals(text, "IL915") ? "IL915" : "AS923-4";
+        return;
+    case Region::AS923:
+        break;
+    default:
+        config.region_canonical = region_name(config.region);
+        return;
+    }
+    if (iequals(text, "AS923-1") || iequals(text, "AS923JP")) {
+        config.region_canonical = "AS923-1";
+    } else if (iequals(text, "AS923-2") || iequals(text, "AS_923_2")) {
+        config.region_canonical = "AS923-2";
+    } else if (iequals(text, "AS923-3") || iequals(text, "AS_923_3")) {
+        config.region_canonical = "AS923-3";
+    } else if (const char* band = as923_sub_band(config)) {
+        config.region_canonical = band; // "AS923" as TTS and CS send it for every group
+    } else {
+        config.region_canonical = "AS923-1";
+        config.warnings.push_back("region \"" + text +
+                                  "\": no AS923 default channel (923.2, 921.4, 916.6 or 917.3 "
+                                  "MHz) in the channel plan; assuming AS923-1");
+    }
+}
+
+// The `bcning` object as sent; Failure for a malformed one.
+Beaconing read_beaconing(const JsonObject& beacon)
+{
+    Beaconing beaconing;
+    beaconing.dr = static_cast<int>(to_int(need(beacon, "DR", "bcning.DR"), "bcning.DR", 0, 15));
+    const JsonArray& layout = to_array(need(beacon, "layout", "bcning.layout"), "bcning.layout");
+    if (layout.size() != 3) {
+        fail("bcning.layout: expected [time_off, infodesc_off, bcn_len]");
+    }
+    for (size_t i = 0; i < 3; ++i) {
+        beaconing.layout[i] =
+            static_cast<int>(to_int(layout.get(i), index_name("bcning.layout", i), 0, 255));
+    }
+    const JsonArray& freqs = to_array(need(beacon, "freqs", "bcning.freqs"), "bcning.freqs");
+    for (size_t i = 0; i < freqs.size(); ++i) {
+        beaconing.freqs.push_back(
+            to_uint(freqs.get(i), index_name("bcning.freqs", i), 10000000000));
+    }
+    return beaconing;
+}
+
+// Why a well-formed `bcning` cannot be used ("" if it can).
+std::string beaconing_problem(const RouterConfig& config, const Beaconing& b,
+                              forwarder::v1::Modulation& modulation)
+{
+    if (!dr_modulation(config, b.dr, modulation) || !modulation.has_lora()) {
+        return "bcning.DR: DR" + std::to_string(b.dr) + " is not a LoRa data rate of DRs";
+    }
+    const int time = b.layout[0], infodesc = b.layout[1], length = b.layout[2];
+    if (time < 1 || infodesc != time + 6 || length < infodesc + 9 || length > kMaxBeaconLength) {
+        return "bcning.layout: [" + std::to_string(time) + "," + std::to_string(infodesc) + "," +
+               std::to_string(length) + "] is not a LoRaWAN beacon layout";
+    }
+    if (b.freqs.empty() || b.freqs.size() > kMaxBeaconFrequencies) {
+        return "bcning.freqs: " + std::to_string(b.freqs.size()) + " frequencies (expected 1.." +
+               std::to_string(kMaxBeaconFrequencies) + ")";
+    }
+    if (std::find(b.freqs.begin(), b.freqs.end(), uint64_t{0}) != b.freqs.end()) {
+        return "bcning.freqs: frequency 0";
+    }
+    return "";
+}
+
+// What every radio entry shares: region, power limit, beaconing.
+void finish_radios(RouterConfig& config)
+{
+    resolve_region(config);
+    std::optional<forwarder::v1::Beaconing> beaconing;
+    if (config.beaconing) {
+        forwarder::v1::Modulation modulation;
+        const std::string problem = beaconing_problem(config, *config.beaconing, modulation);
+        if (!problem.empty()) {
+            config.warnings.push_back(problem + "; no beaconing");
+            config.beaconing.reset();
+        } else {
+            const Beaconing& b = *config.beaconing;
+            beaconing.emplace();
+            *beaconing->mutable_modulation() = modulation;
+            for (uint64_t f : b.freqs) {
+                beaconing->add_frequencies_hz(f);
+            }
+            beaconing->set_time_offset(static_cast<uint32_t>(b.layout[0]));
+            beaconing->set_infodesc_offset(static_cast<uint32_t>(b.layout[1]));
+            beaconing->set_length(static_cast<uint32_t>(b.layout[2]));
+        }
+    }
+    for (auto& radio : config.radios) {
+        radio.set_max_eirp_dbm(
+            static_cast<float>(config.max_eirp.value_or(default_max_eirp(config.region))));
+        radio.set_region(config.region_canonical);
+        if (beaconing) {
+            *radio.mutable_beaconing() = *beaconing;
+        }
+    }
 }
 
 RouterConfig read_router_config(const JsonObject& object)
@@ -670,25 +811,12 @@ RouterConfig read_router_config(const JsonObject& object)
     }
 
     if (const Var* value = find(object, "bcning")) {
-        const JsonObject& beacon = to_object(*value, "bcning");
-        Beaconing beaconing;
-        beaconing.dr =
-            static_cast<int>(to_int(need(beacon, "DR", "bcning.DR"), "bcning.DR", 0, 15));
-        const JsonArray& layout =
-            to_array(need(beacon, "layout", "bcning.layout"), "bcning.layout");
-        if (layout.size() != 3) {
-            fail("bcning.layout: expected [time_off, infodesc_off, bcn_len]");
+        // A bad bcning costs the beacons, not the whole configuration.
+        try {
+            config.beaconing = read_beaconing(to_object(*value, "bcning"));
+        } catch (const Failure& failure) {
+            config.warnings.push_back(failure.text + "; no beaconing");
         }
-        for (size_t i = 0; i < 3; ++i) {
-            beaconing.layout[i] =
-                static_cast<int>(to_int(layout.get(i), index_name("bcning.layout", i), 0, 255));
-        }
-        const JsonArray& freqs = to_array(need(beacon, "freqs", "bcning.freqs"), "bcning.freqs");
-        for (size_t i = 0; i < freqs.size(); ++i) {
-            beaconing.freqs.push_back(
-                to_uint(freqs.get(i), index_name("bcning.freqs", i), 10000000000));
-        }
-        config.beaconing = std::move(beaconing);
     }
 
     static constexpr const char* kConfKeys[] = {"sx1301_conf", "SX1301_conf", "sx1302_conf",
@@ -730,6 +858,7 @@ RouterConfig read_router_config(const JsonObject& object)
         const std::string name = index_name(conf_key, i);
         config.radios.push_back(read_radio_entry(to_object(entries.get(i), name), i, name, config));
     }
+    finish_radios(config);
     return config;
 }
 

@@ -77,8 +77,9 @@ enum class Region {
 };
 // Maps every name servers send (EU863, US902, AS923, AS923-1, AS923JP, IN865, ...).
 // Case-insensitive; also the TTS band ids ("EU_863_870", ...). Unknown -> Region::unknown.
+// AS923-4 (and IL915) is Region::IL915; the other AS923 sub-bands are Region::AS923.
 Region region_from_name(std::string_view name);
-const char* region_name(Region region); // canonical: "EU868", "US915", ..., "unknown"
+const char* region_name(Region region); // the family: "EU868", "US915", "AS923", ..., "unknown"
 // EIRP limit used when router_config has no max_eirp (reference region defaults where it has
 // them; for the others and for unknown regions a conservative value, 14 dBm if unknown).
 double default_max_eirp(Region region);
@@ -95,9 +96,21 @@ struct Beaconing {
     std::vector<uint64_t> freqs;
 };
 
+// Limits of an LNS-given `bcning` (the core's beacon encoder accepts the same layouts).
+constexpr size_t kMaxBeaconFrequencies = 8;
+constexpr int kMaxBeaconLength = 32;
+
 struct RouterConfig {
     std::string region_text; // as sent
     Region region = Region::unknown;
+    // The canonical name of the band, as RadioConfig.region carries it (the names of the
+    // core's region table, core/support/region.hpp): "EU868", "US915", "AU915", "KR920",
+    // "AS923-1".."AS923-4", "IL915" (sent as such), "IN865", "RU864", "CN470", and "CN779",
+    // "EU433", "MA869", "ISM2400"; "" when the region is unknown. A plain "AS923" (TTS, CS
+    // send it for every AS923 group) is resolved to its group from the channel plan (default
+    // channels 923.2/921.4/916.6/917.3 MHz), AS923-1 with a warning when the plan does not
+    // tell.
+    std::string region_canonical;
     // null, absent and [] all mean "no filter" (nullopt).
     std::optional<std::vector<uint32_t>> net_ids;                        // nullopt = accept all
     std::optional<std::vector<std::pair<uint64_t, uint64_t>>> join_euis; // inclusive ranges
@@ -105,17 +118,22 @@ struct RouterConfig {
     uint64_t freq_min = 0, freq_max = 0;
     std::array<DataRate, 16> drs{};
     std::optional<double> max_eirp;
+    // Class B beaconing (`bcning`), only when valid: a LoRa DR defined in `drs`, a layout the
+    // LoRaWAN beacon format allows (time_off >= 1, infodesc_off == time_off + 6,
+    // infodesc_off + 9 <= length <= 32) and 1..8 non-zero frequencies. An invalid or
+    // malformed `bcning` gives a warning and no beaconing (the rest of the message is used).
+    // When set, every RadioConfig in `radios` carries it as `beaconing`.
     std::optional<Beaconing> beaconing;
     // One per sx1301_conf entry, `radio` = entry index. Channel plan: rf chains, multi-SF,
     // std and FSK channels with absolute frequencies; tx range and max EIRP filled in.
     // Disabled chains are skipped; rf_chains[i] is radio_i up to the last enabled radio (a
     // disabled radio below it stays as a placeholder with centre 0). max_eirp_dbm is
-    // max_eirp, or default_max_eirp(region) when absent.
+    // max_eirp, or default_max_eirp(region) when absent; region is region_canonical.
     std::vector<forwarder::v1::RadioConfig> radios;
     bool json_join_eui_key = false; // the server wrote "JoinEUI" (informational, §12)
     // Things that were accepted but not (fully) used, for the log: unknown region, a chain
     // enabled without radio/IF (e.g. CS `chan_FSK` with only `enable`: needs local config),
-    // chan_Lora_std parameters taken from the DR table, ...
+    // chan_Lora_std parameters taken from the DR table, an unusable bcning, ...
     std::vector<std::string> warnings;
 };
 

@@ -30,6 +30,10 @@ constexpr uint64_t kMask48 = 0xFFFFFFFFFFFFull;
 // buffers between us and the server hold (≈ 2 MB of JSON), without keeping seconds of
 // traffic at high rates.
 constexpr size_t kResendMaxFrames = 4096;
+// An LNS time transfer {xtime, gpstime} is used only for an xtime this close to now (CS pairs
+// an uplink's xtime with its current GPS time: the xtime is a network latency old).
+constexpr int64_t kTransferMaxAgeUs = 600'000'000;
+constexpr int64_t kTransferMaxAheadUs = 10'000'000;
 
 const fwd_option kOptions[] = {
     {"uri", FWD_OPT_STRING, 0, nullptr,
@@ -450,6 +454,44 @@ void LnsTransport::deliver(uint32_t topic, std::string_view bytes)
             r.requester() == name_) {
             handle_result(r);
         }
+    } else if (topic == FWD_TOPIC_TIME_STATUS) {
+        forwarder::v1::TimeStatus status;
+        if (!status.ParseFromArray(bytes.data(), static_cast<int>(bytes.size()))) {
+            host_.stat_add("malformed_events");
+            return;
+        }
+        handle_time_status(status);
+    }
+}
+
+// timesync requests are wanted while a radio has PPS edges without GPS second labels: the
+// LNS round trip labels them (lns.md §8.5). The I/O thread sends them.
+void LnsTransport::handle_time_status(const forwarder::v1::TimeStatus& status)
+{
+    std::vector<uint32_t> pps;
+    std::string unlabelled;
+    for (const auto& radio : status.radios()) {
+        if (!radio.pps()) {
+            continue;
+        }
+        pps.push_back(radio.radio());
+        if (!radio.gps_second_known()) {
+            unlabelled += (unlabelled.empty() ? "" : ", ") + std::to_string(radio.radio());
+        }
+    }
+    const bool wanted = !unlabelled.empty();
+    bool changed = false;
+    {
+        std::lock_guard lock(mutex_);
+        changed = wanted != timesync_wanted_;
+        timesync_wanted_ = wanted;
+        pps_radios_ = std::move(pps);
+    }
+    if (changed) {
+        host_.info(wanted ? "timesync: PPS without GPS seconds on radio " + unlabelled +
+                                ": asking the LNS for GPS time"
+                          : "timesync: GPS seconds known: no more requests");
+        wake();
     }
 }
 
@@ -640,6 +682,7 @@ void LnsTransport::traffic(const WsUri& muxs)
         std::lock_guard lock(mutex_);
         router_config_.reset();
     }
+    timesync_.reset();
     host_.info("connected to " + conn->peer());
     last_failure_.clear();
     host_.stat_add("connections");
@@ -775,6 +818,7 @@ void LnsTransport::pump(WsConnection& conn)
             conn.send_close(1000);
             throw ConnectionLost("switching to new LNS credentials");
         }
+        send_timesync_requests(conn, now);
 
         // 2. Keepalive.
         if (now >= next_ping) {
@@ -791,7 +835,11 @@ void LnsTransport::pump(WsConnection& conn)
         }
 
         // 3. Wait for input or work.
-        const uint64_t wait_us = more ? 0 : std::min<uint64_t>(next_ping - now, 200'000);
+        uint64_t wait_us = more ? 0 : std::min<uint64_t>(next_ping - now, 200'000);
+        if (const uint64_t next = timesync_.next_us(); next != 0) {
+            const uint64_t t = host_.monotonic_us();
+            wait_us = std::min<uint64_t>(wait_us, next > t ? next - t : 0);
+        }
         if (conn.wait_readable(std::chrono::milliseconds(wait_us / 1000), wake_fd_)) {
             Frame f = conn.receive();
             last_rx = host_.monotonic_us();
@@ -807,7 +855,7 @@ void LnsTransport::pump(WsConnection& conn)
                 throw ConnectionLost("closed by the server (code " + std::to_string(f.close_code) +
                                      (f.payload.empty() ? "" : ": " + f.payload) + ")");
             case Frame::Type::text:
-                handle_text(conn, f.payload);
+                handle_text(conn, f.payload, last_rx);
                 break;
             default:
                 break; // binary (rmtsh) is not supported: ignored
@@ -819,7 +867,105 @@ void LnsTransport::pump(WsConnection& conn)
     conn.send_close(1000);
 }
 
-void LnsTransport::handle_text(WsConnection& conn, const std::string& text)
+// While the core wants GPS seconds for a PPS radio: {"msgtype":"timesync","txtime":<µs>} in
+// bursts of 10, 71 ms apart, then a 5 s pause (lns.md §7.7), once the session is configured.
+void LnsTransport::send_timesync_requests(WsConnection& conn, uint64_t now)
+{
+    bool wanted = false;
+    {
+        std::lock_guard lock(mutex_);
+        wanted = timesync_wanted_ && router_config_.has_value();
+    }
+    if (!timesync_.due(wanted, now)) {
+        return;
+    }
+    const uint64_t txtime = host_.monotonic_us();
+    conn.send_text(encode_timesync_request(static_cast<int64_t>(txtime)));
+    timesync_.sent(txtime);
+    host_.stat_add("timesync_sent");
+}
+
+void LnsTransport::publish_time_reference(const forwarder::v1::TimeReference& reference)
+{
+    if (!host_.publish(FWD_TOPIC_TIME_REFERENCE, reference.SerializeAsString())) {
+        if (!time_reference_refused_.exchange(true)) {
+            host_.warn("the core refused a TimeReference event: LNS time is not used");
+        }
+        return;
+    }
+    time_reference_refused_ = false;
+}
+
+// The four timesync shapes (lns.md §8.5). MuxTime is already taken.
+void LnsTransport::handle_timesync(const TimeSync& sync, uint64_t received_us)
+{
+    if (!sync.gpstime_us || *sync.gpstime_us <= 0) {
+        return; // shape 3 (gpstime 0: "nothing"), or no time at all
+    }
+    const auto gps_us = static_cast<uint64_t>(*sync.gpstime_us);
+    if (sync.xtime) {
+        // Shape 4: xtime X was GPS time G. X names a radio and its xtime session.
+        const uint64_t xtime = *sync.xtime;
+        const auto unit = static_cast<uint32_t>((xtime >> 56) & 0x7F);
+        const auto session = static_cast<uint8_t>((xtime >> 48) & 0xFF);
+        std::string refused;
+        {
+            std::lock_guard lock(mutex_);
+            auto it = clocks_.find(unit);
+            if (it == clocks_.end() || it->second.session() != session || !it->second.known()) {
+                char buf[96];
+                std::snprintf(buf, sizeof buf, "xtime session 0x%02x of radio %u is not live",
+                              session, unit);
+                refused = buf;
+            } else {
+                // How long ago (bits 47..0, modulo 2^48) the xtime was.
+                const int64_t age =
+                    xtime_delta(static_cast<uint64_t>(it->second.ext_at(received_us)), xtime);
+                if (age > kTransferMaxAgeUs || age < -kTransferMaxAheadUs) {
+                    refused = "xtime " + std::to_string(age / 1000) + " ms ago";
+                }
+            }
+        }
+        if (!refused.empty()) {
+            host_.stat_add("timesync_ignored");
+            host_.debug("timesync transfer ignored: " + refused);
+            return;
+        }
+        forwarder::v1::TimeReference reference;
+        reference.set_radio(unit);
+        reference.mutable_transfer()->set_count_us(static_cast<uint32_t>(xtime));
+        reference.mutable_transfer()->set_gps_time_us(gps_us);
+        host_.stat_add("timesync_transfers");
+        publish_time_reference(reference);
+        return;
+    }
+    if (!sync.txtime_us) {
+        return;
+    }
+    // Shapes 1 and 2: the answer to one of our requests (the txtime echoed).
+    const auto txtime = static_cast<uint64_t>(*sync.txtime_us);
+    if (!timesync_.match(txtime)) {
+        host_.stat_add("timesync_ignored");
+        host_.debug("timesync reply ignored: txtime " + std::to_string(txtime) +
+                    " is not a recent request");
+        return;
+    }
+    host_.stat_add("timesync_replies");
+    // One reference: the core labels the PPS edges of every radio that has them with it
+    // (`radio` names the first PPS radio, for the log).
+    forwarder::v1::TimeReference reference;
+    {
+        std::lock_guard lock(mutex_);
+        reference.set_radio(pps_radios_.empty() ? 0 : pps_radios_.front());
+    }
+    auto* trip = reference.mutable_round_trip();
+    trip->set_sent_mono_us(txtime);
+    trip->set_received_mono_us(received_us);
+    trip->set_gps_time_us(gps_us);
+    publish_time_reference(reference);
+}
+
+void LnsTransport::handle_text(WsConnection& conn, const std::string& text, uint64_t received_us)
 {
     Decoded d;
     std::string error;
@@ -828,7 +974,7 @@ void LnsTransport::handle_text(WsConnection& conn, const std::string& text)
         host_.warn("ignored a malformed message from " + conn.peer() + ": " + error);
         return;
     }
-    const uint64_t now = host_.monotonic_us();
+    const uint64_t now = received_us;
     if (d.mux_time) {
         std::lock_guard lock(mutex_);
         mux_time_ = std::make_pair(*d.mux_time, now);
@@ -847,10 +993,24 @@ void LnsTransport::handle_text(WsConnection& conn, const std::string& text)
                         (radio.has_std_channel() ? 1 : 0) + (radio.has_fsk_channel() ? 1 : 0);
             host_.publish(FWD_TOPIC_RADIO_CONFIG, radio.SerializeAsString());
         }
-        host_.info("router_config: region " + rc->region_text + " (" + region_name(rc->region) +
+        std::string beaconing = "no beaconing";
+        if (rc->beaconing && !rc->radios.empty() && rc->radios[0].has_beaconing()) {
+            const auto& b = rc->radios[0].beaconing();
+            beaconing = "beaconing DR" + std::to_string(rc->beaconing->dr) + " (SF" +
+                        std::to_string(b.modulation().lora().spreading_factor()) + "/" +
+                        std::to_string(b.modulation().lora().bandwidth_hz() / 1000) + " kHz) on";
+            for (uint64_t f : b.frequencies_hz()) {
+                beaconing += " " + std::to_string(f);
+            }
+            beaconing += " Hz, layout [" + std::to_string(b.time_offset()) + "," +
+                         std::to_string(b.infodesc_offset()) + "," + std::to_string(b.length()) +
+                         "]";
+        }
+        host_.info("router_config: region " + rc->region_text + " (" +
+                   (rc->region_canonical.empty() ? std::string("unknown") : rc->region_canonical) +
                    "), " + std::to_string(rc->radios.size()) + " concentrator(s), " +
                    std::to_string(channels) + " channels, TX " + std::to_string(rc->freq_min) +
-                   ".." + std::to_string(rc->freq_max) + " Hz");
+                   ".." + std::to_string(rc->freq_max) + " Hz, " + beaconing);
         session_started_us_ = now;
         consecutive_failures_ = 0;
         {
@@ -868,10 +1028,7 @@ void LnsTransport::handle_text(WsConnection& conn, const std::string& text)
             handle_downlink(entry);
         }
     } else if (auto* ts = std::get_if<TimeSync>(&d.message)) {
-        if (ts->xtime && ts->gpstime_us && *ts->gpstime_us > 0) {
-            std::lock_guard lock(mutex_);
-            gps_ref_ = GpsReference{*ts->xtime, static_cast<uint64_t>(*ts->gpstime_us), now};
-        }
+        handle_timesync(*ts, now);
     } else if (std::get_if<GetXtime>(&d.message)) {
         std::vector<uint64_t> xtimes;
         {
@@ -929,24 +1086,29 @@ void LnsTransport::handle_downlink(const Downlink& dl)
     p.downlink = dl;
     const uint32_t xtime_unit = dl.xtime ? static_cast<uint32_t>((*dl.xtime >> 56) & 0x7F) : 0;
     p.radio = dl.rctx ? (*dl.rctx & 0x7F) : xtime_unit;
+    forwarder::v1::TxTiming timing;
 
     const bool class_b = dl.device_class == 1 || (dl.gpstime.has_value() && !dl.xtime);
     if (class_b) {
+        // Class B: the absolute GPS time goes to the core, which maps it to the radio's
+        // counter with its clock (PPS, LNS time transfer); no alternative slot.
         if (!dl.gpstime || !dl.rx1) {
             return drop("class B needs gpstime, DR and Freq");
         }
         p.used = *dl.rx1;
-        submit_tx(std::move(p), 0, false, dl.gpstime);
+        timing.set_gps_time_us(*dl.gpstime);
+        submit_tx(std::move(p), timing, nullptr);
         return;
     }
     const bool timed_rx1 = dl.rx1 && dl.xtime;
     const bool timed_rx2 = !dl.rx1 && dl.rx2 && dl.xtime && dl.device_class == 0;
     if (!timed_rx1 && !timed_rx2) {
         if ((dl.device_class == 2 || dl.asap) && (dl.rx2 || dl.rx1)) {
-            // Class C: as soon as possible on RX2 (the xtime, if any, is not used).
+            // Class C: as soon as possible on RX2 (the xtime, if any, is not used); the
+            // scheduler retries a refused hand-over (retries 0 = its default).
             p.used = dl.rx2 ? *dl.rx2 : *dl.rx1;
-            p.window = 2;
-            submit_tx(std::move(p), 0, true, std::nullopt);
+            timing.set_immediate(true);
+            submit_tx(std::move(p), timing, nullptr);
             return;
         }
         return drop("no usable window (needs RX1/RX2 fields with xtime, or class C RX2 fields)");
@@ -982,17 +1144,25 @@ void LnsTransport::handle_downlink(const Downlink& dl)
                 static_cast<uint64_t>(other->second.ext_at(base.mono_at(static_cast<int64_t>(at))));
         }
     }
-    p.window = timed_rx1 ? 1 : 2;
     p.used = timed_rx1 ? *dl.rx1 : *dl.rx2;
-    submit_tx(std::move(p), at, false, std::nullopt);
+    timing.set_count_us(static_cast<uint32_t>(at));
+    if (timed_rx1 && dl.rx2) {
+        // Class A (and class C with RX1 fields): RX2 one second after RX1 (§8.2), tried by the
+        // scheduler when RX1 is refused (too late, collision, duty cycle, busy channel, ...).
+        p.alternative = *dl.rx2;
+        forwarder::v1::TxTiming rx2;
+        rx2.set_count_us(static_cast<uint32_t>(at + 1000000u));
+        submit_tx(std::move(p), timing, &rx2);
+        return;
+    }
+    submit_tx(std::move(p), timing, nullptr);
 }
 
-bool LnsTransport::submit_tx(PendingTx p, uint64_t tx_ext, bool immediate,
-                             std::optional<uint64_t> gps_time)
+bool LnsTransport::submit_tx(PendingTx p, const forwarder::v1::TxTiming& timing,
+                             const forwarder::v1::TxTiming* alternative_timing)
 {
-    bool by_gps = gps_time.has_value();
-    const uint64_t gps_us = gps_time.value_or(0);
     forwarder::v1::TxRequest req;
+    forwarder::v1::Modulation alternative_modulation;
     uint64_t id = 0;
     {
         std::lock_guard lock(mutex_);
@@ -1004,31 +1174,22 @@ bool LnsTransport::submit_tx(PendingTx p, uint64_t tx_ext, bool immediate,
                        " is not defined by the router_config");
             return false;
         }
+        if (p.alternative &&
+            !dr_modulation(*router_config_, p.alternative->dr, alternative_modulation)) {
+            host_.warn(p.downlink.msgtype + " diid " + std::to_string(p.downlink.diid) +
+                       ": RX2 data rate " + std::to_string(p.alternative->dr) +
+                       " is not defined by the router_config; RX1 only");
+            p.alternative.reset();
+        }
         req.set_power_dbm(static_cast<float>(
             router_config_->max_eirp.value_or(default_max_eirp(router_config_->region))));
-        // Class B: a GPS time reference from a time transfer turns gpstime into a counter value.
-        const uint64_t now = host_.monotonic_us();
-        if (gps_ref_ && now - gps_ref_->mono_us > 600'000'000u) {
-            gps_ref_.reset(); // a time transfer is trusted for 10 minutes
-        }
-        if (by_gps && gps_ref_) {
-            const auto unit = static_cast<uint32_t>((gps_ref_->xtime >> 56) & 0x7F);
-            const auto session = static_cast<uint8_t>((gps_ref_->xtime >> 48) & 0xFF);
-            auto clock = clocks_.find(unit);
-            if (unit == p.radio && clock != clocks_.end() && clock->second.session() == session) {
-                tx_ext = (gps_ref_->xtime & kMask48) +
-                         static_cast<uint64_t>(static_cast<int64_t>(gps_us - gps_ref_->gps_us));
-                by_gps = false;
-            }
-        }
         // Results can be lost with a full bus queue: forget requests after 15 minutes.
+        const uint64_t now = host_.monotonic_us();
         for (auto it = pending_tx_.begin(); it != pending_tx_.end();) {
             it = now - it->second.created_us > 900'000'000u ? pending_tx_.erase(it) : std::next(it);
         }
         id = next_tx_id_++;
         p.created_us = now;
-        p.count_us = static_cast<uint32_t>(tx_ext);
-        p.timed = !immediate && !by_gps;
         pending_tx_[id] = p;
     }
     req.set_id(id);
@@ -1039,16 +1200,21 @@ bool LnsTransport::submit_tx(PendingTx p, uint64_t tx_ext, bool immediate,
     req.set_preamble(p.downlink.preamble);
     req.set_crc(p.downlink.addcrc);
     req.set_priority(p.downlink.priority);
-    if (immediate) {
-        req.mutable_timing()->set_immediate(true);
-    } else if (by_gps) {
-        req.mutable_timing()->set_gps_time_us(gps_us);
-    } else {
-        req.mutable_timing()->set_count_us(static_cast<uint32_t>(tx_ext));
+    *req.mutable_timing() = timing;
+    if (p.alternative && alternative_timing != nullptr) {
+        auto* alternative = req.add_alternatives();
+        *alternative->mutable_timing() = *alternative_timing;
+        alternative->set_frequency_hz(p.alternative->freq_hz);
+        *alternative->mutable_modulation() = alternative_modulation;
     }
+    // retries 0 (class C: the scheduler's default), pin_radio false: the scheduler may use
+    // another radio whose TX range covers the frequency; dntxed then names it in rctx.
     if (!host_.publish(FWD_TOPIC_TX_REQUEST, req.SerializeAsString())) {
         std::lock_guard lock(mutex_);
         pending_tx_.erase(id);
+        host_.stat_add("downlinks_dropped");
+        host_.warn(p.downlink.msgtype + " diid " + std::to_string(p.downlink.diid) +
+                   " dropped: the TX request could not be published");
         return false;
     }
     return true;
@@ -1067,62 +1233,52 @@ void LnsTransport::handle_result(const forwarder::v1::TxResult& r)
         pending_tx_.erase(it);
     }
     const Downlink& dl = p.downlink;
-    if (r.outcome() == forwarder::v1::OK) {
-        host_.stat_add("downlinks_transmitted");
-        if (dl.dev_eui == 0) {
-            return; // dnsched, or DevEui 0: no dntxed (§7.6)
-        }
-        TxReport report;
-        report.diid = dl.diid;
-        report.dev_eui = dl.dev_eui;
-        report.dr = p.used.dr;
-        report.freq_hz = p.used.freq_hz;
-        report.rctx = r.radio();
-        report.gpstime = dl.gpstime.value_or(0);
-        const uint64_t now = host_.monotonic_us();
-        report.txtime = static_cast<double>(now) / 1e6;
-        {
-            std::lock_guard lock(mutex_);
-            auto it = clocks_.find(r.radio());
-            report.xtime = it == clocks_.end() ? 0 : it->second.xtime_near(r.count_us(), now);
-        }
-        queue_control(encode_dntxed(report));
-        host_.stat_add("dntxed_sent");
+    if (r.outcome() != forwarder::v1::OK) {
+        // The scheduler has already tried the alternative (RX2): nothing left to try.
+        host_.stat_add("downlinks_dropped");
+        host_.warn(dl.msgtype + " diid " + std::to_string(dl.diid) +
+                   " not transmitted: " + outcome_text(r.outcome()) + " (" + r.detail() + ")" +
+                   (p.alternative ? " after trying RX1 and RX2" : ""));
         return;
     }
-    // RX1 failed: class A falls back to RX2, one second later (§8.2).
-    const auto o = r.outcome();
-    const bool rx1_infeasible = o == forwarder::v1::TOO_LATE ||
-                                o == forwarder::v1::COLLISION_PACKET ||
-                                o == forwarder::v1::COLLISION_BEACON ||
-                                o == forwarder::v1::DUTY_CYCLE || o == forwarder::v1::QUEUE_FULL ||
-                                o == forwarder::v1::TX_FREQ || o == forwarder::v1::TX_POWER;
-    if (p.window == 1 && dl.rx2 && p.timed && dl.device_class != 1 && rx1_infeasible) {
-        host_.debug(dl.msgtype + " diid " + std::to_string(dl.diid) + ": RX1 " +
-                    outcome_text(r.outcome()) + ", trying RX2");
-        PendingTx retry = p;
-        retry.window = 2;
-        retry.used = *dl.rx2;
-        uint64_t ext = 0;
-        {
-            std::lock_guard lock(mutex_);
-            auto it = clocks_.find(p.radio);
-            ext = it == clocks_.end()
-                      ? p.count_us
-                      : it->second.xtime_near(p.count_us, host_.monotonic_us()) & kMask48;
-        }
-        submit_tx(std::move(retry), ext + 1000000u, false, std::nullopt);
-        return;
+    host_.stat_add("downlinks_transmitted");
+    // What was really used: the requested window or the alternative (RX2).
+    Window used = p.used;
+    if (r.alternative() == 1 && p.alternative) {
+        used = *p.alternative;
+        host_.debug(dl.msgtype + " diid " + std::to_string(dl.diid) + ": sent in RX2");
+    } else if (r.alternative() != 0) {
+        host_.warn(dl.msgtype + " diid " + std::to_string(dl.diid) + ": the scheduler reports " +
+                   "alternative " + std::to_string(r.alternative()) + ", which was not offered");
     }
-    host_.stat_add("downlinks_dropped");
-    host_.warn(dl.msgtype + " diid " + std::to_string(dl.diid) +
-               " not transmitted: " + outcome_text(r.outcome()) + " (" + r.detail() + ")");
+    if (r.frequency_hz() != 0) {
+        used.freq_hz = r.frequency_hz();
+    }
+    if (dl.dev_eui == 0) {
+        return; // dnsched, or DevEui 0: no dntxed (§7.6)
+    }
+    TxReport report;
+    report.diid = dl.diid;
+    report.dev_eui = dl.dev_eui;
+    report.dr = used.dr;
+    report.freq_hz = used.freq_hz;
+    report.rctx = r.radio();
+    report.gpstime = dl.gpstime.value_or(0);
+    const uint64_t now = host_.monotonic_us();
+    report.txtime = static_cast<double>(now) / 1e6;
+    {
+        std::lock_guard lock(mutex_);
+        auto it = clocks_.find(r.radio());
+        report.xtime = it == clocks_.end() ? 0 : it->second.xtime_near(r.count_us(), now);
+    }
+    queue_control(encode_dntxed(report));
+    host_.stat_add("dntxed_sent");
 }
 
 } // namespace forwarder::lns
 
-FORWARDER_PLUGIN_V1(forwarder::lns::LnsTransport, "lns", FWD_KIND_TRANSPORT, FORWARDER_LNS_VERSION,
-                    "LoRa Basics Station LNS transport (router-info discovery, muxs websocket)",
-                    forwarder::lns::kOptions,
-                    FWD_TOPIC_BIT(FWD_TOPIC_UPLINK) | FWD_TOPIC_BIT(FWD_TOPIC_TX_RESULT) |
-                        FWD_TOPIC_BIT(FWD_TOPIC_CREDENTIALS))
+FORWARDER_PLUGIN(forwarder::lns::LnsTransport, "lns", FWD_KIND_TRANSPORT, FORWARDER_LNS_VERSION,
+                 "LoRa Basics Station LNS transport (router-info discovery, muxs websocket)",
+                 forwarder::lns::kOptions,
+                 FWD_TOPIC_BIT(FWD_TOPIC_UPLINK) | FWD_TOPIC_BIT(FWD_TOPIC_TX_RESULT) |
+                     FWD_TOPIC_BIT(FWD_TOPIC_CREDENTIALS) | FWD_TOPIC_BIT(FWD_TOPIC_TIME_STATUS))

@@ -1,11 +1,13 @@
 #pragma once
 // The LNS transport: LoRa Basics Station protocol over one websocket per gateway.
 //
-// Threads: the bus delivery thread (deliver) turns uplinks into queued frames and
-// TxResults into dntxed messages or RX2 retries; one I/O thread owns the websocket
-// (discovery, traffic, pings, reconnects) and is woken through an eventfd.
+// Threads: the bus delivery thread (deliver) turns uplinks into queued frames, TxResults
+// into dntxed messages and TimeStatus into the wish for timesync requests; one I/O thread
+// owns the websocket (discovery, traffic, pings, timesync requests, reconnects) and is woken
+// through an eventfd. Other threads hand it messages through `control_`.
 #include "lns_codec.hpp"
 #include "radio_clock.hpp"
+#include "timesync.hpp"
 #include "ws_connection.hpp"
 
 #include <forwarder/plugin.hpp>
@@ -66,11 +68,9 @@ private:
     };
     struct PendingTx {
         Downlink downlink;
-        int window = 1; // 1 = RX1 (or the only window), 2 = RX2
         uint32_t radio = 0;
-        uint32_t count_us = 0; // planned TX counter (timed requests)
-        Window used;
-        bool timed = true;
+        Window used;                       // the requested placement (TxResult.alternative 0)
+        std::optional<Window> alternative; // class A: RX2 (TxResult.alternative 1)
         uint64_t created_us = 0;
     };
     class ConnectionLost : public std::runtime_error {
@@ -104,11 +104,15 @@ private:
     bool discover(WsUri& muxs);
     void traffic(const WsUri& muxs);
     void pump(WsConnection& conn);
-    void handle_text(WsConnection& conn, const std::string& text);
+    void handle_text(WsConnection& conn, const std::string& text, uint64_t received_us);
     void handle_downlink(const Downlink& dl);
-    bool submit_tx(PendingTx pending, uint64_t tx_count_ext, bool immediate,
-                   std::optional<uint64_t> gps_us);
+    bool submit_tx(PendingTx pending, const forwarder::v1::TxTiming& timing,
+                   const forwarder::v1::TxTiming* alternative_timing);
     void handle_result(const forwarder::v1::TxResult& result);
+    void handle_time_status(const forwarder::v1::TimeStatus& status);
+    void handle_timesync(const TimeSync& sync, uint64_t received_us);
+    void send_timesync_requests(WsConnection& conn, uint64_t now);
+    void publish_time_reference(const forwarder::v1::TimeReference& reference);
     void queue_control(std::string json);
     void wake();
     void failure(const std::string& cause);
@@ -128,10 +132,12 @@ private:
     int wake_fd_ = -1;
     Watch watch_{*this};
     std::mutex fd_mutex_;
-    int live_fd_ = -1;                // the I/O thread's current socket (fd_mutex_)
-    std::mt19937_64 backoff_rng_;     // I/O thread only
-    std::string last_failure_;        // I/O thread only
-    uint64_t session_started_us_ = 0; // I/O thread only
+    int live_fd_ = -1;                                // the I/O thread's current socket (fd_mutex_)
+    std::mt19937_64 backoff_rng_;                     // I/O thread only
+    std::string last_failure_;                        // I/O thread only
+    uint64_t session_started_us_ = 0;                 // I/O thread only
+    TimesyncRequests timesync_;                       // I/O thread only
+    std::atomic<bool> time_reference_refused_{false}; // logged once
 
     mutable std::mutex mutex_; // guards everything below
     std::deque<PendingUplink> uplinks_;
@@ -140,12 +146,10 @@ private:
     std::map<uint32_t, RadioClock> clocks_;
     std::optional<RouterConfig> router_config_;
     std::optional<std::pair<double, uint64_t>> mux_time_; // MuxTime, monotonic µs at receipt
-    struct GpsReference {
-        uint64_t xtime;
-        uint64_t gps_us;
-        uint64_t mono_us;
-    };
-    std::optional<GpsReference> gps_ref_;
+    // From the core's TimeStatus: radios with PPS, and whether any of them still lacks the
+    // GPS second labels (then timesync requests are sent).
+    std::vector<uint32_t> pps_radios_;
+    bool timesync_wanted_ = false;
     std::map<uint64_t, PendingTx> pending_tx_;
     uint64_t next_tx_id_ = 1;
     Endpoint endpoint_;

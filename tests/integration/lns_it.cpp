@@ -86,8 +86,10 @@ protected:
         radio_port_ = free_udp_port();
     }
 
-    // Starts the forwarder with a virtual radio and an lns transport with `lns_options`.
-    std::unique_ptr<Process> start(const std::string& lns_options)
+    // Starts the forwarder with a virtual radio (plus `radio_options`, indented lines) and an
+    // lns transport with `lns_options`.
+    std::unique_ptr<Process> start(const std::string& lns_options,
+                                   const std::string& radio_options = "")
     {
         const std::string cfg = dir_ / "forwarder.yaml";
         write_file(cfg, "gateway:\n  eui: \"0016c001ff10a235\"\n  log: {level: debug}\n"
@@ -95,9 +97,10 @@ protected:
                             kPluginDir +
                             "\nradios:\n  - driver: virtual\n    options:\n"
                             "      uplink_udp: \"127.0.0.1:" +
-                            std::to_string(radio_port_) + "\"\n      tx_log: " +
-                            (dir_ / "tx.jsonl") + "\ntransports:\n  - plugin: lns\n    options:\n" +
-                            lns_options + "stats: {interval_s: 0}\n");
+                            std::to_string(radio_port_) +
+                            "\"\n      tx_log: " + (dir_ / "tx.jsonl") + "\n" + radio_options +
+                            "transports:\n  - plugin: lns\n    options:\n" + lns_options +
+                            "stats: {interval_s: 0}\n");
         auto p = std::make_unique<Process>(std::vector<std::string>{kBinary, "--config", cfg},
                                            dir_.path());
         EXPECT_TRUE(p->wait_for_err("] running", 10s)) << p->err();
@@ -181,14 +184,15 @@ TEST_F(LnsTest, ClassARx1OverPlainWebsocket)
     stop(*fwd);
 }
 
-TEST_F(LnsTest, ClassARx2AndRx1FallbackToRx2)
+TEST_F(LnsTest, ClassARx1CollisionFallsBackToRx2)
 {
     Sim sim(dir_, {"--region", "EU863", "--downlink", "rx1rx2"});
     ASSERT_NE(sim.port(), 0) << sim.err();
     auto fwd = start(ws(sim.port()));
     ASSERT_TRUE(fwd->wait_for_err("router_config: region EU863", 10s)) << fwd->err();
-    // Two uplinks with the same time stamp: both downlinks want the same RX1 slot, so the
-    // second one collides there and falls back to RX2, one second later.
+    // Two uplinks with the same time stamp: both downlinks want the same RX1 slot. Each is one
+    // TxRequest for RX1 with RX2 (one second later) as its alternative; the scheduler places
+    // the second one in RX2 when RX1 is taken.
     // (Items of one datagram without `tmst` share the counter value of its arrival.)
     send_udp(radio_port_, "{\"rxpk\":[" + item(1) + "," + item(2) + "]}");
     const auto up = sim.wait_messages("updf", 2, 10s);
@@ -221,6 +225,209 @@ TEST_F(LnsTest, ClassARx2AndRx1FallbackToRx2)
         }
     }
     EXPECT_TRUE(saw_rx2);
+    stop(*fwd);
+}
+
+TEST_F(LnsTest, ClassARx1BusyChannelFallsBackToRx2)
+{
+    // KR920 needs listen before talk. The virtual radio's counter starts at 10^9 and 922.1 MHz
+    // (the uplink channel, hence RX1) is busy for the next 35 minutes: RX1 is refused at
+    // hand-over (CHANNEL_BUSY) and the frame goes out on its alternative, RX2 (921.9 MHz DR0,
+    // one second later). dntxed reports what was used.
+    Sim sim(dir_, {"--region", "KR920", "--downlink", "rx1rx2"});
+    ASSERT_NE(sim.port(), 0) << sim.err();
+    auto fwd = start(ws(sim.port()), "      counter_start_us: 1000000000\n");
+    ASSERT_TRUE(fwd->wait_for_err("router_config: region KR920 (KR920)", 10s)) << fwd->err();
+    send_udp(radio_port_, R"({"busy":[{"freq":922.1,"from_us":1000000000,"to_us":3147483647}]})");
+    send_udp(radio_port_, R"({"rxpk":[{"freq":922.1,"datr":"SF7BW125","codr":"4/5","rssi":-50,)"
+                          R"("lsnr":9,"data":")" +
+                              data_frame_b64(11) + "\"}]}");
+    const auto up = sim.wait_messages("updf", 1, 10s);
+    ASSERT_EQ(up.size(), 1u) << fwd->err();
+    EXPECT_EQ(up[0]->getValue<int64_t>("Freq"), 922100000);
+    const auto count =
+        static_cast<uint32_t>(up[0]->getObject("upinfo")->getValue<uint64_t>("xtime"));
+    const auto dn = sim.wait_events("downlink", 1, 5s);
+    ASSERT_EQ(dn.size(), 1u);
+    EXPECT_EQ(dn[0]->getObject("msg")->getValue<int64_t>("RX1Freq"), 922100000);
+    EXPECT_EQ(dn[0]->getObject("msg")->getValue<int64_t>("RX2Freq"), 921900000);
+
+    const auto txed = sim.wait_messages("dntxed", 1, 10s);
+    ASSERT_EQ(txed.size(), 1u) << "no dntxed: the scheduler did not use the RX2 alternative\n"
+                               << fwd->err();
+    EXPECT_EQ(txed[0]->getValue<int64_t>("diid"), 1);
+    EXPECT_EQ(txed[0]->getValue<int64_t>("Freq"), 921900000);
+    EXPECT_EQ(txed[0]->getValue<int>("DR"), 0);
+    const auto tx = wait_lines(dir_ / "tx.jsonl", 1, 5s);
+    ASSERT_EQ(tx.size(), 1u);
+    auto t = parse(tx[0]);
+    EXPECT_EQ(t->getValue<uint32_t>("count_us"), count + 2000000u);
+    EXPECT_NEAR(t->getValue<double>("freq"), 921.9, 1e-6);
+    EXPECT_EQ(t->getValue<std::string>("datr"), "SF12BW125");
+    EXPECT_EQ(static_cast<uint32_t>(txed[0]->getValue<uint64_t>("xtime")), count + 2000000u);
+    stop(*fwd);
+}
+
+TEST_F(LnsTest, ClassARx2OnlyIsOneRequestOnRx2)
+{
+    Sim sim(dir_, {"--region", "EU863", "--downlink", "rx2"});
+    ASSERT_NE(sim.port(), 0) << sim.err();
+    auto fwd = start(ws(sim.port()));
+    ASSERT_TRUE(fwd->wait_for_err("router_config: region EU863", 10s)) << fwd->err();
+    send_udp(radio_port_, rxpk(4));
+    const auto up = sim.wait_messages("updf", 1, 10s);
+    ASSERT_EQ(up.size(), 1u) << fwd->err();
+    const auto count =
+        static_cast<uint32_t>(up[0]->getObject("upinfo")->getValue<uint64_t>("xtime"));
+    const auto txed = sim.wait_messages("dntxed", 1, 10s);
+    ASSERT_EQ(txed.size(), 1u) << fwd->err();
+    EXPECT_EQ(txed[0]->getValue<int64_t>("Freq"), 869525000);
+    EXPECT_EQ(txed[0]->getValue<int>("DR"), 0);
+    const auto tx = wait_lines(dir_ / "tx.jsonl", 1, 5s);
+    ASSERT_EQ(tx.size(), 1u);
+    EXPECT_EQ(parse(tx[0])->getValue<uint32_t>("count_us"), count + 2000000u);
+    EXPECT_EQ(parse(tx[0])->getValue<std::string>("datr"), "SF12BW125");
+    stop(*fwd);
+}
+
+TEST_F(LnsTest, TimesyncRequestsOnlyWhilePpsLacksGpsSeconds)
+{
+    {
+        // No PPS: the core reports none, so no timesync request goes out.
+        Sim sim(dir_, {"--timesync"});
+        auto fwd = start(ws(sim.port()));
+        ASSERT_TRUE(fwd->wait_for_err("router_config", 10s)) << fwd->err();
+        EXPECT_TRUE(sim.wait_messages("timesync", 1, 3s).empty()) << fwd->err();
+        stop(*fwd);
+    }
+    // The virtual radio's PPS edges fall on the host's UTC seconds, and lns-sim answers with
+    // the host's UTC as GPS time: the round trip labels the edges, so the requests stop.
+    Sim sim(dir_, {"--timesync"});
+    auto fwd = start(ws(sim.port()), "      pps: true\n");
+    const auto requests = sim.wait_messages("timesync", 1, 25s);
+    ASSERT_GE(requests.size(), 1u) << "no timesync request (does the core publish TimeStatus "
+                                      "with pps for the virtual radio?)\n"
+                                   << fwd->err();
+    EXPECT_TRUE(fwd->wait_for_err("timesync: PPS without GPS seconds on radio 0", 1s))
+        << fwd->err();
+    // Replies to our requests are answered by lns-sim with the echoed txtime.
+    EXPECT_GE(sim.wait_events("sent", 2, 5s).size(), 2u); // router_config + a reply
+    // Requests stop once the core knows the GPS seconds: no new one for longer than the
+    // 5 s pause between bursts.
+    auto last_change = std::chrono::steady_clock::now();
+    size_t seen = sim.count("timesync");
+    const auto deadline = last_change + 30s;
+    while (std::chrono::steady_clock::now() < deadline &&
+           std::chrono::steady_clock::now() - last_change < 7s) {
+        std::this_thread::sleep_for(100ms);
+        if (const size_t n = sim.count("timesync"); n != seen) {
+            seen = n;
+            last_change = std::chrono::steady_clock::now();
+        }
+    }
+    EXPECT_GE(std::chrono::steady_clock::now() - last_change, 7s)
+        << "timesync requests did not stop (" << seen << " sent)\n"
+        << fwd->err();
+    EXPECT_NE(fwd->err().find("timesync: GPS seconds known"), std::string::npos) << fwd->err();
+    // Every request: integer µs of the host's monotonic clock, 71 ms apart within a burst,
+    // the bursts 5 s apart.
+    const auto all = sim.messages("timesync");
+    int64_t previous = 0;
+    for (const auto& m : all) {
+        ASSERT_TRUE(m->get("txtime").isInteger()) << m->get("txtime").toString();
+        const auto txtime = m->getValue<int64_t>("txtime");
+        EXPECT_GT(txtime, 0);
+        if (previous != 0) {
+            EXPECT_GE(txtime - previous, 70'000) << "requests closer than 71 ms";
+        }
+        previous = txtime;
+    }
+    stop(*fwd);
+}
+
+TEST_F(LnsTest, BeaconingFromRouterConfig)
+{
+    // The second router_config (sent with --send after the first) has an unusable bcning:
+    // a warning, no beaconing, and the session goes on.
+    write_file(dir_ / "bad_bcning.json",
+               R"({"msgtype":"router_config","region":"EU863","hwspec":"sx1301/1",)"
+               R"("freq_range":[863000000,870000000],"DRs":[[12,125,0],[11,125,0],[10,125,0],)"
+               R"([9,125,0],[8,125,0],[7,125,0],[7,250,0],[0,0,0]],"sx1301_conf":[{"radio_0":)"
+               R"({"enable":true,"freq":867500000},"radio_1":{"enable":true,"freq":868500000},)"
+               R"("chan_multiSF_0":{"enable":true,"radio":1,"if":-400000}}],)"
+               R"("bcning":{"DR":3,"layout":[2,8],"freqs":[869525000]}})");
+    Sim sim(dir_, {"--region", "EU863", "--beacon", "--send", dir_ / "bad_bcning.json"});
+    auto fwd = start(ws(sim.port()));
+    const auto sent = sim.wait_events("sent", 1, 10s);
+    ASSERT_GE(sent.size(), 1u);
+    const auto bcning = sent[0]->getObject("msg")->getObject("bcning");
+    ASSERT_TRUE(bcning);
+    EXPECT_EQ(bcning->getValue<int>("DR"), 3);
+    EXPECT_TRUE(fwd->wait_for_err("router_config: region EU863 (EU868), 1 concentrator(s)", 10s))
+        << fwd->err();
+    EXPECT_TRUE(
+        fwd->wait_for_err("beaconing DR3 (SF9/125 kHz) on 869525000 Hz, layout [2,8,17]", 5s))
+        << fwd->err();
+    // The radio gets the canonical region name.
+    EXPECT_TRUE(fwd->wait_for_err("radio config for radio 0, region EU868", 5s)) << fwd->err();
+    EXPECT_TRUE(fwd->wait_for_err(
+        "router_config: bcning.layout: expected [time_off, infodesc_off, bcn_len]; no beaconing",
+        10s))
+        << fwd->err();
+    EXPECT_TRUE(fwd->wait_for_err("Hz, no beaconing", 5s)) << fwd->err();
+    send_udp(radio_port_, rxpk(9));
+    EXPECT_EQ(sim.wait_messages("updf", 1, 10s).size(), 1u) << fwd->err();
+    EXPECT_EQ(sim.wait_events("connect", 3, 1s).size(), 2u) << "reconnected after bad bcning";
+    EXPECT_EQ(fwd->err().find("malformed"), std::string::npos) << fwd->err();
+    stop(*fwd);
+}
+
+TEST_F(LnsTest, ClassBWithAChirpStackTimeTransfer)
+{
+    // As ChirpStack with timesync_interval: after the uplink a {xtime, gpstime} transfer, then
+    // a class B dnmsg at a ping slot ~3 s ahead. The core maps gpstime to the radio counter
+    // through the transfer: count = uplink count + (gpstime - transfer gpstime).
+    Sim sim(dir_, {"--region", "EU863", "--transfer-after-uplink", "--downlink", "classb"});
+    auto fwd = start(ws(sim.port()));
+    ASSERT_TRUE(fwd->wait_for_err("router_config", 10s)) << fwd->err();
+    send_udp(radio_port_, rxpk(21));
+    const auto up = sim.wait_messages("updf", 1, 10s);
+    ASSERT_EQ(up.size(), 1u) << fwd->err();
+    const auto xtime = up[0]->getObject("upinfo")->getValue<uint64_t>("xtime");
+    const auto dn = sim.wait_events("downlink", 1, 5s);
+    ASSERT_EQ(dn.size(), 1u);
+    const auto dnmsg = dn[0]->getObject("msg");
+    EXPECT_EQ(dnmsg->getValue<int>("dC"), 1);
+    const auto gpstime = dnmsg->getValue<int64_t>("gpstime");
+    int64_t transfer_gps = 0;
+    for (const auto& e : sim.events()) {
+        if (e->getValue<std::string>("event") == "sent") {
+            const auto m = e->getObject("msg");
+            if (m && m->getValue<std::string>("msgtype") == "timesync" && m->has("xtime")) {
+                EXPECT_EQ(m->getValue<uint64_t>("xtime"), xtime);
+                transfer_gps = m->getValue<int64_t>("gpstime");
+            }
+        }
+    }
+    ASSERT_NE(transfer_gps, 0) << "no time transfer sent";
+    EXPECT_GT(gpstime - transfer_gps, 3'000'000);
+    EXPECT_LT(gpstime - transfer_gps, 10'000'000);
+
+    const auto txed = sim.wait_messages("dntxed", 1, 15s);
+    ASSERT_EQ(txed.size(), 1u) << fwd->err();
+    EXPECT_EQ(txed[0]->getValue<int64_t>("gpstime"), gpstime);
+    EXPECT_EQ(txed[0]->getValue<int64_t>("Freq"), 869525000);
+    EXPECT_EQ(txed[0]->getValue<int>("DR"), 3);
+    const auto tx = wait_lines(dir_ / "tx.jsonl", 1, 5s);
+    ASSERT_EQ(tx.size(), 1u);
+    const auto t = parse(tx[0]);
+    const auto expected =
+        static_cast<uint32_t>(xtime) + static_cast<uint32_t>(gpstime - transfer_gps);
+    EXPECT_NEAR(
+        static_cast<double>(static_cast<int32_t>(t->getValue<uint32_t>("count_us") - expected)),
+        0.0, 2.0);
+    EXPECT_EQ(t->getValue<std::string>("datr"), "SF9BW125");
+    EXPECT_NEAR(t->getValue<double>("freq"), 869.525, 1e-6);
     stop(*fwd);
 }
 

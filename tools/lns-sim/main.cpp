@@ -2,7 +2,8 @@
 // the integration tests and benchmarks. Serves discovery (/router-info) and traffic
 // (/traffic/eui-<EUI>, /gateway/<EUI>) over ws:// or wss:// (optionally with client
 // certificates or required token headers), answers version with router_config, uplinks with
-// dnmsg in several server styles, timesync requests, and prints one JSON event per line.
+// dnmsg in several server styles (class A, B, C), timesync requests (--timesync), sends time
+// transfers and class B beaconing on request, and prints one JSON event per line.
 #include "options.hpp"
 #include "output.hpp"
 #include "server.hpp"

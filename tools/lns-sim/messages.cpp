@@ -127,12 +127,34 @@ std::optional<std::string> string_field(const Object& object, const std::string&
 
 int64_t gps_micros(double unix_seconds)
 {
-    return static_cast<int64_t>(std::llround(unix_seconds * 1e6)) - 315964800LL * 1000000 +
-           18LL * 1000000;
+    return gps_from_unix_us(static_cast<int64_t>(std::llround(unix_seconds * 1e6)));
 }
 
-Downlink build_dnmsg(const Options& options, const Object& up, int64_t diid, double now)
+int64_t gps_from_unix_us(int64_t unix_us)
 {
+    return unix_us - 315964800LL * 1000000 + 18LL * 1000000;
+}
+
+int64_t next_ping_slot_gps_us(int64_t gps_us, int64_t after_us)
+{
+    constexpr int64_t kPeriod = 128'000'000;
+    constexpr int64_t kReserved = 2'120'000;
+    constexpr int64_t kSlot = 30'000;
+    constexpr int64_t kLastSlot = 4095;
+    const int64_t t = gps_us + after_us;
+    int64_t period = t / kPeriod;
+    const int64_t offset = t - period * kPeriod;
+    int64_t slot = offset <= kReserved ? 0 : (offset - kReserved + kSlot - 1) / kSlot;
+    if (slot > kLastSlot) {
+        ++period; // in the beacon guard: the first slot of the next period
+        slot = 0;
+    }
+    return period * kPeriod + kReserved + slot * kSlot;
+}
+
+Downlink build_dnmsg(const Options& options, const Object& up, int64_t diid, int64_t now_us)
+{
+    const double now = static_cast<double>(now_us) / 1e6;
     Downlink result;
     const RegionPlan& plan = *options.plan;
     const std::string msgtype = string_field(up, "msgtype").value_or("");
@@ -143,7 +165,7 @@ Downlink build_dnmsg(const Options& options, const Object& up, int64_t diid, dou
     const int64_t rctx = upinfo ? int_field(*upinfo, "rctx").value_or(0) : 0;
     const DownlinkMode mode = options.downlink;
 
-    if (mode != DownlinkMode::ClassC && !xtime) {
+    if (mode != DownlinkMode::ClassC && mode != DownlinkMode::ClassB && !xtime) {
         result.error = "uplink without upinfo.xtime";
     }
     std::optional<Window> rx1;
@@ -165,7 +187,7 @@ Downlink build_dnmsg(const Options& options, const Object& up, int64_t diid, dou
     Object::Ptr dn = new_object();
     dn->set("msgtype", "dnmsg");
     dn->set("DevEui", kDevEui);
-    dn->set("dC", mode == DownlinkMode::ClassC ? 2 : 0);
+    dn->set("dC", mode == DownlinkMode::ClassC ? 2 : mode == DownlinkMode::ClassB ? 1 : 0);
     dn->set("diid", diid);
     dn->set("pdu", downlink_pdu(up, msgtype, diid));
     dn->set("priority", 1);
@@ -207,6 +229,31 @@ Downlink build_dnmsg(const Options& options, const Object& up, int64_t diid, dou
         result.pretty =
             prefix + "class C " + window_text("RX2", plan.rx2_dr, plan.rx2_freq) + " now";
         break;
+    case DownlinkMode::ClassB: {
+        // As ChirpStack: DR, Freq, gpstime, and the uplink's xtime/rctx as context. The ping
+        // slot is computed from the uplink's gpstime (a GPS gateway) or from GPS now.
+        const int64_t up_gps = upinfo ? int_field(*upinfo, "gpstime").value_or(0) : 0;
+        const int64_t base = up_gps > 0 ? up_gps : gps_from_unix_us(now_us);
+        const int64_t gpstime = next_ping_slot_gps_us(base, 3'000'000);
+        const auto epoch = static_cast<uint64_t>(gpstime / 128'000'000);
+        const auto devaddr = static_cast<uint32_t>(int_field(up, "DevAddr").value_or(0));
+        // US915/AU915 hop the ping slot channel by (DevAddr + beacon epoch) mod 8 (RP002).
+        const uint32_t freq = plan.beacon_freqs.empty()
+                                  ? plan.rx2_freq
+                                  : plan.beacon_freqs[(devaddr + epoch) % plan.beacon_freqs.size()];
+        dn->set("DR", plan.beacon_dr);
+        dn->set("Freq", freq);
+        dn->set("gpstime", gpstime);
+        if (xtime) {
+            dn->set("xtime", up_xtime);
+        }
+        dn->set("rctx", rctx);
+        char text[64];
+        std::snprintf(text, sizeof text, " at gpstime %lld (+%.3f s)",
+                      static_cast<long long>(gpstime), static_cast<double>(gpstime - base) / 1e6);
+        result.pretty = prefix + "class B " + window_text("ping slot", plan.beacon_dr, freq) + text;
+        break;
+    }
     case DownlinkMode::Tts: {
         // TTS keeps the session bits of the uplink and writes (target - 1 s) into bits 47..0,
         // target = uplink + RxDelay (lns.md §3.2).
@@ -230,14 +277,28 @@ Downlink build_dnmsg(const Options& options, const Object& up, int64_t diid, dou
     return result;
 }
 
-Object::Ptr build_timesync_reply(const Var& txtime, double now)
+Object::Ptr build_timesync_reply(const Var& txtime, int64_t now_us)
 {
     Object::Ptr reply = new_object();
     reply->set("msgtype", "timesync");
     reply->set("txtime", txtime);
-    reply->set("gpstime", gps_micros(now));
-    reply->set("MuxTime", now);
+    reply->set("gpstime", gps_from_unix_us(now_us));
+    reply->set("MuxTime", static_cast<double>(now_us) / 1e6);
     return reply;
+}
+
+Object::Ptr build_xtime_transfer(const Object& up, int64_t now_us)
+{
+    const Object::Ptr upinfo = object_field(up, "upinfo");
+    const auto xtime = upinfo ? int_field(*upinfo, "xtime") : std::nullopt;
+    if (!xtime) {
+        return nullptr;
+    }
+    Object::Ptr transfer = new_object();
+    transfer->set("msgtype", "timesync");
+    transfer->set("xtime", *xtime);
+    transfer->set("gpstime", gps_from_unix_us(now_us));
+    return transfer;
 }
 
 Object::Ptr build_time_transfer(double now)

@@ -33,10 +33,25 @@ const char* const kUsage =
     "                           sent as given)\n"
     "  --dr-style tts|cs        undefined DRs as [0,0,0] (tts, default) or [-1,0,0] (cs)\n"
     "  --downlink MODE          answer every updf/jreq with one dnmsg: none (default), rx1,\n"
-    "                           rx2, rx1rx2, classc, tts (see below)\n"
+    "                           rx2, rx1rx2, classc, classb, tts (see below)\n"
     "  --rx1-dr-offset N        RX1 DR offset, 0..7 (default 0)\n"
     "  --transfer-interval S    send TTS time transfers {\"msgtype\":\"timesync\",\"gpstime\":0,\n"
     "                           \"MuxTime\":now} every S seconds (default 0 = off)\n"
+    "  --timesync               answer the gateway's {\"msgtype\":\"timesync\",\"txtime\":T} with\n"
+    "                           "
+    "{\"msgtype\":\"timesync\",\"txtime\":T,\"gpstime\":G,\"MuxTime\":M}, G =\n"
+    "                           this host's UTC now in GPS µs (unix µs - 315964800 s + 18 s),\n"
+    "                           M = UTC now in seconds, as TTS does (default: requests are only\n"
+    "                           logged)\n"
+    "  --transfer-after-uplink  after each uplink send {\"msgtype\":\"timesync\",\"xtime\":X,\n"
+    "                           \"gpstime\":G}: the uplink's xtime paired with GPS now, as\n"
+    "                           ChirpStack does with timesync_interval > 0 (sent before the\n"
+    "                           uplink's dnmsg)\n"
+    "  --beacon                 put class B beaconing into router_config: \"bcning\":{\"DR\":3,\n"
+    "                           \"layout\":[2,8,17],\"freqs\":[869525000]} for EU863, the\n"
+    "                           regional beacon for the others (US902/AU915 DR8 on 923.3 +\n"
+    "                           0.6 n MHz, n = 0..7; AS923 DR3 923.4 MHz; KR920 DR3 923.1 MHz;\n"
+    "                           IN865 DR4 866.55 MHz), layout from the beacon's SF\n"
     "  --send FILE              after router_config, send FILE verbatim as one text frame\n"
     "                           (repeatable, in order; once per connection)\n"
     "  --ping-interval S        send websocket pings every S seconds (default 0 = off)\n"
@@ -57,6 +72,11 @@ const char* const kUsage =
     "  rx2     RX2DR/RX2Freq of the region only (EU 869.525 MHz DR0, US 923.3 MHz DR8, ...)\n"
     "  rx1rx2  both windows, as ChirpStack sends them\n"
     "  classc  dC 2, RX2DR/RX2Freq, no xtime (send now)\n"
+    "  classb  dC 1, DR/Freq = the region's ping-slot channel (beacon DR and frequency),\n"
+    "          gpstime = the first ping slot (beacon period k·128 s + 2.12 s + n·30 ms) at\n"
+    "          least 3 s after the uplink's gpstime, or after this host's UTC now in GPS µs\n"
+    "          when the uplink has none; xtime and rctx of the uplink added as ChirpStack does\n"
+    "          (combine with --transfer-after-uplink for a gateway without GPS)\n"
     "  tts     as The Things Stack: RX1 fields only, xtime rebuilt as (target - 1 s) in the\n"
     "          uplink's session, target = uplink + 1 s\n"
     "\n"
@@ -112,14 +132,15 @@ std::pair<std::string, std::string> parse_header(const std::string& option, cons
 
 DownlinkMode parse_downlink(const std::string& text)
 {
-    for (auto mode : {DownlinkMode::None, DownlinkMode::Rx1, DownlinkMode::Rx2,
-                      DownlinkMode::Rx1Rx2, DownlinkMode::ClassC, DownlinkMode::Tts}) {
+    for (auto mode :
+         {DownlinkMode::None, DownlinkMode::Rx1, DownlinkMode::Rx2, DownlinkMode::Rx1Rx2,
+          DownlinkMode::ClassC, DownlinkMode::ClassB, DownlinkMode::Tts}) {
         if (text == downlink_mode_name(mode)) {
             return mode;
         }
     }
-    throw UsageError{"--downlink: expected none, rx1, rx2, rx1rx2, classc or tts, got '" + text +
-                     "'"};
+    throw UsageError{"--downlink: expected none, rx1, rx2, rx1rx2, classc, classb or tts, got '" +
+                     text + "'"};
 }
 
 } // namespace
@@ -137,6 +158,8 @@ const char* downlink_mode_name(DownlinkMode mode)
         return "rx1rx2";
     case DownlinkMode::ClassC:
         return "classc";
+    case DownlinkMode::ClassB:
+        return "classb";
     case DownlinkMode::Tts:
         return "tts";
     }
@@ -193,6 +216,15 @@ std::optional<Options> parse_options(int argc, char** argv)
             options.rx1_dr_offset = parse_integer<int>(argument, value(), 0, 7);
         } else if (argument == "--transfer-interval") {
             options.transfer_interval = parse_seconds(argument, value());
+        } else if (argument == "--timesync") {
+            no_value();
+            options.timesync = true;
+        } else if (argument == "--transfer-after-uplink") {
+            no_value();
+            options.transfer_after_uplink = true;
+        } else if (argument == "--beacon") {
+            no_value();
+            options.beacon = true;
         } else if (argument == "--send") {
             const std::string path = value();
             options.send_files.push_back({path, read_file(argument, path)});

@@ -12,7 +12,7 @@
 
 namespace lns_sim {
 
-enum class DownlinkMode { None, Rx1, Rx2, Rx1Rx2, ClassC, Tts };
+enum class DownlinkMode { None, Rx1, Rx2, Rx1Rx2, ClassC, ClassB, Tts };
 
 struct SendFile {
     std::string path;
@@ -33,6 +33,9 @@ struct Options {
     DownlinkMode downlink = DownlinkMode::None;
     int rx1_dr_offset = 0;
     double transfer_interval = 0;
+    bool timesync = false;              // answer timesync requests (shape 1)
+    bool transfer_after_uplink = false; // {xtime, gpstime} after each uplink (shape 4, as CS)
+    bool beacon = false;                // bcning in router_config
     std::vector<SendFile> send_files;
     double ping_interval = 0;
     std::optional<uint64_t> half_open_after;

@@ -20,11 +20,15 @@ std::string to_json(const Poco::Dynamic::Var& value)
     return stream.str();
 }
 
-double unix_now()
+int64_t unix_now_us()
 {
     const auto since_epoch = std::chrono::system_clock::now().time_since_epoch();
-    const auto us = std::chrono::duration_cast<std::chrono::microseconds>(since_epoch).count();
-    return static_cast<double>(us) / 1e6;
+    return std::chrono::duration_cast<std::chrono::microseconds>(since_epoch).count();
+}
+
+double unix_now()
+{
+    return static_cast<double>(unix_now_us()) / 1e6;
 }
 
 void Output::event(const Poco::JSON::Object::Ptr& event, const std::string& pretty_line)

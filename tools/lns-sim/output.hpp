@@ -5,6 +5,7 @@
 #include <Poco/Dynamic/Var.h>
 #include <Poco/JSON/Object.h>
 
+#include <cstdint>
 #include <mutex>
 #include <string>
 
@@ -18,6 +19,8 @@ std::string to_json(const Poco::Dynamic::Var& value);
 
 // Seconds since the Unix epoch, with microseconds.
 double unix_now();
+// Microseconds since the Unix epoch.
+int64_t unix_now_us();
 
 class Output {
 public:

@@ -71,6 +71,16 @@ std::array<DataRate, 16> drs_au()
     return drs;
 }
 
+// US915/AU915 beacon channels: 923.3 + 0.6 n MHz, n = 0..7.
+std::vector<uint32_t> hopping_923_3()
+{
+    std::vector<uint32_t> freqs;
+    for (uint32_t n = 0; n < 8; ++n) {
+        freqs.push_back(923300000 + n * 600000);
+    }
+    return freqs;
+}
+
 std::vector<RegionPlan> make_plans()
 {
     std::vector<RegionPlan> plans;
@@ -92,6 +102,8 @@ std::vector<RegionPlan> make_plans()
     eu.max_eirp = 16;
     eu.rx2_freq = 869525000;
     eu.rx2_dr = 0;
+    eu.beacon_dr = 3;
+    eu.beacon_freqs = {869525000};
     plans.push_back(eu);
 
     // Sub-band 2 (channels 8..15 and 65), as most US gateways are configured.
@@ -112,6 +124,8 @@ std::vector<RegionPlan> make_plans()
     us.rx2_freq = 923300000;
     us.rx2_dr = 8;
     us.rx1_rule = Rx1Rule::Us915;
+    us.beacon_dr = 8;
+    us.beacon_freqs = hopping_923_3();
     plans.push_back(us);
 
     // Sub-band 2 (channels 8..15 and 65).
@@ -132,6 +146,8 @@ std::vector<RegionPlan> make_plans()
     au.rx2_freq = 923300000;
     au.rx2_dr = 8;
     au.rx1_rule = Rx1Rule::Au915;
+    au.beacon_dr = 8;
+    au.beacon_freqs = hopping_923_3();
     plans.push_back(au);
 
     // AS923-1: the two default channels 923.2/923.4 plus 922.0..923.0.
@@ -152,6 +168,8 @@ std::vector<RegionPlan> make_plans()
     as.max_eirp = 16;
     as.rx2_freq = 923200000;
     as.rx2_dr = 2;
+    as.beacon_dr = 3;
+    as.beacon_freqs = {923400000};
     plans.push_back(as);
 
     RegionPlan kr;
@@ -167,6 +185,8 @@ std::vector<RegionPlan> make_plans()
     kr.max_eirp = 23;
     kr.rx2_freq = 921900000;
     kr.rx2_dr = 0;
+    kr.beacon_dr = 3;
+    kr.beacon_freqs = {923100000};
     plans.push_back(kr);
 
     // The three default channels only.
@@ -182,6 +202,8 @@ std::vector<RegionPlan> make_plans()
     in.max_eirp = 30;
     in.rx2_freq = 866550000;
     in.rx2_dr = 2;
+    in.beacon_dr = 4;
+    in.beacon_freqs = {866550000};
     plans.push_back(in);
 
     return plans;
@@ -257,8 +279,26 @@ std::string region_list()
     return text;
 }
 
+std::array<int, 3> beacon_layout(int spreading_factor)
+{
+    switch (spreading_factor) {
+    case 8:
+        return {1, 7, 19};
+    case 9:
+        return {2, 8, 17};
+    case 10:
+        return {3, 9, 19};
+    case 11:
+        return {4, 10, 21};
+    case 12:
+        return {5, 11, 23};
+    default:
+        return {0, 0, 0};
+    }
+}
+
 Object::Ptr build_router_config(const RegionPlan& plan, std::string_view region_name, DrStyle style,
-                                double mux_time)
+                                double mux_time, bool beacon)
 {
     Object::Ptr config = new_object();
     config->set("msgtype", "router_config");
@@ -318,6 +358,21 @@ Object::Ptr build_router_config(const RegionPlan& plan, std::string_view region_
     confs->add(conf);
     config->set("sx1301_conf", confs);
     config->set("max_eirp", plan.max_eirp);
+    if (beacon && !plan.beacon_freqs.empty()) {
+        Object::Ptr bcning = new_object();
+        bcning->set("DR", plan.beacon_dr);
+        Array::Ptr layout = new Array;
+        for (int value : beacon_layout(plan.drs[static_cast<size_t>(plan.beacon_dr)].sf)) {
+            layout->add(value);
+        }
+        bcning->set("layout", layout);
+        Array::Ptr freqs = new Array;
+        for (uint32_t f : plan.beacon_freqs) {
+            freqs->add(f);
+        }
+        bcning->set("freqs", freqs);
+        config->set("bcning", bcning);
+    }
     config->set("MuxTime", mux_time);
     return config;
 }

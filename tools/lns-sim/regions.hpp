@@ -51,6 +51,10 @@ struct RegionPlan {
     uint32_t rx2_freq = 0;
     int rx2_dr = 0;
     Rx1Rule rx1_rule = Rx1Rule::SameAsUplink;
+    // Class B beacon (RP002), also the default ping-slot channel: frequencies hopped by
+    // floor(beacon time / 128 s) mod n.
+    int beacon_dr = 3;
+    std::vector<uint32_t> beacon_freqs;
 };
 
 // By name or alias, case-insensitive (EU863/EU868, US902/US915, AS923/AS923-1/AS923JP, KR920,
@@ -60,9 +64,14 @@ const RegionPlan* find_region(std::string_view name);
 // "EU863 (EU868), US902 (US915), ..." for --help and error messages.
 std::string region_list();
 
-// The full router_config message; `region_name` is what goes into "region".
+// The full router_config message; `region_name` is what goes into "region". With `beacon`
+// it carries "bcning" {DR, layout, freqs} for the plan's beacon.
 Poco::JSON::Object::Ptr build_router_config(const RegionPlan& plan, std::string_view region_name,
-                                            DrStyle style, double mux_time);
+                                            DrStyle style, double mux_time, bool beacon = false);
+
+// LoRaWAN beacon layout [time_off, infodesc_off, length] for a spreading factor (8..12, TTS's
+// bcning.layout values, timing.md §8.3); {0, 0, 0} otherwise.
+std::array<int, 3> beacon_layout(int spreading_factor);
 
 struct Window {
     int dr = 0;

@@ -469,11 +469,19 @@ private:
         if (msgtype == "version") {
             send_router_config();
         } else if (msgtype == "updf" || msgtype == "jreq") {
+            if (options_.transfer_after_uplink) {
+                // As ChirpStack: the uplink's xtime with GPS now, before the downlink.
+                if (const Object::Ptr transfer = build_xtime_transfer(message, unix_now_us())) {
+                    send_message(transfer, "time transfer xtime " +
+                                               to_json(transfer->get("xtime")) + " gpstime " +
+                                               to_json(transfer->get("gpstime")));
+                }
+            }
             send_downlink(message);
         } else if (msgtype == "timesync") {
             const Var txtime = field(message, "txtime");
-            if (!txtime.isEmpty()) {
-                const Object::Ptr reply = build_timesync_reply(txtime, unix_now());
+            if (options_.timesync && !txtime.isEmpty()) {
+                const Object::Ptr reply = build_timesync_reply(txtime, unix_now_us());
                 send_message(reply, "timesync reply gpstime " + to_json(reply->get("gpstime")));
             }
         }
@@ -482,8 +490,8 @@ private:
     void send_router_config()
     {
         const Options& o = options_;
-        send_message(build_router_config(*o.plan, o.region, o.dr_style, unix_now()),
-                     "router_config " + o.region + " sent");
+        send_message(build_router_config(*o.plan, o.region, o.dr_style, unix_now(), o.beacon),
+                     "router_config " + o.region + (o.beacon ? " with bcning" : "") + " sent");
         if (!configured_) {
             configured_ = true;
             next_transfer_ = Clock::now() + interval(o.transfer_interval);
@@ -504,9 +512,9 @@ private:
             return;
         }
         // Check first that a downlink can be built, so that diids stay dense.
-        Downlink downlink = build_dnmsg(options_, uplink, 0, unix_now());
+        Downlink downlink = build_dnmsg(options_, uplink, 0, unix_now_us());
         if (downlink.message) {
-            downlink = build_dnmsg(options_, uplink, shared_.next_diid++, unix_now());
+            downlink = build_dnmsg(options_, uplink, shared_.next_diid++, unix_now_us());
         } else {
             Object::Ptr event = new_object();
             event->set("event", "no_downlink");

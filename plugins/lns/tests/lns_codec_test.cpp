@@ -669,10 +669,12 @@ TEST_P(RouterConfigVectors, Decodes)
     EXPECT_EQ(radio.tx_frequency_min_hz(), c.freq_min);
     EXPECT_EQ(radio.tx_frequency_max_hz(), c.freq_max);
     EXPECT_FLOAT_EQ(radio.max_eirp_dbm(), c.max_eirp);
-    EXPECT_EQ(radio.region(), region_name(c.region));
+    EXPECT_EQ(radio.region(), region_name(c.region)); // EU868, US915, KR920: family = canonical
+    EXPECT_EQ(config.region_canonical, radio.region());
     EXPECT_EQ(config.drs[7].sf, c.dr7_sf);
     EXPECT_EQ(config.drs[8].sf, c.dr8_sf);
     EXPECT_EQ(config.beaconing.has_value(), c.beacon);
+    EXPECT_EQ(radio.has_beaconing(), c.beacon);
     if (c.warning == nullptr) {
         EXPECT_TRUE(config.warnings.empty()) << config.warnings.front();
     } else {
@@ -851,6 +853,152 @@ TEST(RouterConfig, TtsDebugFlagsAreIgnored)
     }
 }
 
+TEST(RouterConfig, BeaconingReachesEveryRadioConfig)
+{
+    const RouterConfig eu = config_from("tts/tts_router_config_eu868_testfp_prod.json");
+    ASSERT_FALSE(eu.radios.empty());
+    for (const auto& radio : eu.radios) {
+        ASSERT_TRUE(radio.has_beaconing());
+        const auto& b = radio.beaconing();
+        ASSERT_TRUE(b.modulation().has_lora());
+        EXPECT_EQ(b.modulation().lora().spreading_factor(), 9u); // DR3
+        EXPECT_EQ(b.modulation().lora().bandwidth_hz(), 125000u);
+        EXPECT_EQ(b.modulation().lora().coding_rate(), forwarder::v1::CR_4_5);
+        EXPECT_EQ(std::vector<uint64_t>(b.frequencies_hz().begin(), b.frequencies_hz().end()),
+                  std::vector<uint64_t>{869525000});
+        EXPECT_EQ(b.time_offset(), 2u);
+        EXPECT_EQ(b.infodesc_offset(), 8u);
+        EXPECT_EQ(b.length(), 17u);
+    }
+    // US915: DR8 = SF12/500 kHz, 8 frequencies hopped by the core (the last is outside TTS's
+    // freq_range, which is only the first radio's TX range: kept, not a reason to refuse).
+    const RouterConfig us = config_from("tts/tts_router_config_us915_unittest.json");
+    ASSERT_TRUE(us.radios[0].has_beaconing());
+    const auto& b = us.radios[0].beaconing();
+    EXPECT_EQ(b.modulation().lora().spreading_factor(), 12u);
+    EXPECT_EQ(b.modulation().lora().bandwidth_hz(), 500000u);
+    EXPECT_EQ(b.frequencies_hz_size(), 8);
+    EXPECT_EQ(b.frequencies_hz(7), 927500000u);
+    EXPECT_EQ(b.length(), 23u);
+    EXPECT_TRUE(us.warnings.empty()) << us.warnings.front();
+    // Two concentrators: both carry it.
+    const std::string two =
+        R"({"msgtype":"router_config","region":"EU863","hwspec":"sx1301/2","DRs":[[12,125,0],)"
+        R"([11,125,0],[10,125,0],[9,125,0]],"bcning":{"DR":3,"layout":[2,8,17],)"
+        R"("freqs":[869525000]},"sx1301_conf":[{"radio_0":{"enable":true,"freq":868000000}},)"
+        R"({"radio_0":{"enable":true,"freq":867000000}}]})";
+    const RouterConfig both = decode_as<RouterConfig>(two);
+    ASSERT_EQ(both.radios.size(), 2u);
+    EXPECT_TRUE(both.radios[0].has_beaconing());
+    EXPECT_TRUE(both.radios[1].has_beaconing());
+    EXPECT_EQ(both.radios[1].beaconing().SerializeAsString(),
+              both.radios[0].beaconing().SerializeAsString());
+}
+
+TEST(RouterConfig, BadBeaconingIsAWarningNotAnError)
+{
+    const std::string head =
+        R"({"msgtype":"router_config","region":"EU863","hwspec":"sx1301/1",)"
+        R"("DRs":[[12,125,0],[11,125,0],[10,125,0],[9,125,0],[8,125,0],[7,125,0],[7,250,0],)"
+        R"([0,0,0],[-1,0,0]],)";
+    const std::string conf = R"("sx1301_conf":[{"radio_0":{"enable":true,"freq":868000000}}]})";
+    const std::vector<std::pair<std::string, std::string>> cases = {
+        {R"({"DR":3,"layout":[1,2],"freqs":[869525000]})", "bcning.layout"},
+        {R"({"layout":[2,8,17],"freqs":[869525000]})", "bcning.DR: missing"},
+        {R"({"DR":3,"layout":[2,8,17]})", "bcning.freqs: missing"},
+        {R"({"DR":3,"layout":[2,"8",17],"freqs":[869525000]})", "bcning.layout[1]"},
+        {R"({"DR":3,"layout":[2,8,17],"freqs":[-1]})", "bcning.freqs[0]"},
+        {R"({"DR":16,"layout":[2,8,17],"freqs":[869525000]})", "bcning.DR"},
+        {R"("every 128 s")", "bcning: not an object"},
+        {R"({"DR":8,"layout":[2,8,17],"freqs":[869525000]})", "bcning.DR: DR8"}, // undefined
+        {R"({"DR":7,"layout":[2,8,17],"freqs":[869525000]})", "bcning.DR: DR7"}, // FSK
+        {R"({"DR":3,"layout":[2,8,17],"freqs":[]})", "bcning.freqs: 0 frequencies"},
+        {R"({"DR":3,"layout":[2,8,17],"freqs":[1,2,3,4,5,6,7,8,9]})",
+         "bcning.freqs: 9 frequencies"},
+        {R"({"DR":3,"layout":[2,8,17],"freqs":[869525000,0]})", "bcning.freqs: frequency 0"},
+        {R"({"DR":3,"layout":[0,6,15],"freqs":[869525000]})", "bcning.layout"},
+        {R"({"DR":3,"layout":[2,9,17],"freqs":[869525000]})", "bcning.layout"},
+        {R"({"DR":3,"layout":[2,8,16],"freqs":[869525000]})", "bcning.layout"},
+        {R"({"DR":3,"layout":[2,8,33],"freqs":[869525000]})", "bcning.layout"},
+    };
+    for (const auto& [bcning, warning] : cases) {
+        const std::string json = head + R"("bcning":)" + bcning + "," + conf;
+        Decoded decoded;
+        std::string error;
+        ASSERT_TRUE(decode_message(json, decoded, error)) << bcning << ": " << error;
+        const RouterConfig& config = std::get<RouterConfig>(decoded.message);
+        EXPECT_FALSE(config.beaconing.has_value()) << bcning;
+        ASSERT_EQ(config.radios.size(), 1u);
+        EXPECT_FALSE(config.radios[0].has_beaconing()) << bcning;
+        EXPECT_EQ(config.radios[0].region(), "EU868");
+        ASSERT_EQ(config.warnings.size(), 1u) << bcning;
+        EXPECT_NE(config.warnings[0].find(warning), std::string::npos)
+            << bcning << " -> " << config.warnings[0];
+        EXPECT_NE(config.warnings[0].find("no beaconing"), std::string::npos);
+    }
+    // null: no beaconing, nothing to warn about; the SF12 and 8-frequency limits are fine.
+    for (const std::string& bcning :
+         {std::string("null"),
+          std::string(R"({"DR":0,"layout":[5,11,23],"freqs":[1,2,3,4,5,6,7,8]})")}) {
+        const RouterConfig config =
+            decode_as<RouterConfig>(head + R"("bcning":)" + bcning + "," + conf);
+        EXPECT_TRUE(config.warnings.empty()) << bcning;
+        EXPECT_EQ(config.radios[0].has_beaconing(), bcning != "null");
+    }
+}
+
+TEST(RouterConfig, CanonicalRegionNames)
+{
+    // The sx1301_conf below puts its multi-SF channels on `freqs`.
+    auto config = [](const std::string& region, const std::vector<uint64_t>& freqs) {
+        const uint64_t centre = freqs.empty() ? 923000000 : freqs.front();
+        std::string json = R"({"msgtype":"router_config","region":")" + region +
+                           R"(","hwspec":"sx1301/1","sx1301_conf":[{"radio_0":{"enable":true,)" +
+                           R"("freq":)" + std::to_string(centre) + "}";
+        for (size_t i = 0; i < freqs.size(); ++i) {
+            json +=
+                R"(,"chan_multiSF_)" + std::to_string(i) + R"(":{"enable":true,"radio":0,"if":)" +
+                std::to_string(static_cast<int64_t>(freqs[i]) - static_cast<int64_t>(centre)) + "}";
+        }
+        return decode_as<RouterConfig>(json + "}]}");
+    };
+    const struct {
+        const char* region;
+        std::vector<uint64_t> freqs;
+        const char* canonical;
+        bool warning;
+    } cases[] = {
+        {"EU863", {868100000}, "EU868", false},
+        {"US902", {902300000}, "US915", false},
+        {"AU915", {916800000}, "AU915", false},
+        {"KR920", {922100000}, "KR920", false},
+        {"IN865", {865062500}, "IN865", false},
+        {"RU864", {868900000}, "RU864", false},
+        {"CN470", {486300000}, "CN470", false},
+        // AS923 as TTS and CS send it for every group: the group from the default channels.
+        {"AS923", {923200000, 923400000, 922200000}, "AS923-1", false},
+        {"AS923", {921400000, 921600000}, "AS923-2", false},
+        {"AS923", {916600000, 916800000, 917000000}, "AS923-3", false},
+        {"AS923", {917300000, 917500000, 917700000}, "AS923-4", false},
+        {"AS_923", {921600000, 921800000}, "AS923-2", false},
+        {"AS923", {922000000}, "AS923-1", true},
+        // Explicit names win over the channels.
+        {"AS923-1", {921400000}, "AS923-1", false},
+        {"AS923JP", {923200000}, "AS923-1", false},
+        {"AS923-2", {923200000}, "AS923-2", false},
+        {"AS_923_3", {916600000}, "AS923-3", false},
+        {"AS923-4", {917300000}, "AS923-4", false},
+        {"IL915", {916300000}, "IL915", false},
+        {"ZZ999", {868100000}, "", true},
+    };
+    for (const auto& c : cases) {
+        const RouterConfig rc = config(c.region, c.freqs);
+        EXPECT_EQ(rc.region_canonical, c.canonical) << c.region;
+        EXPECT_EQ(rc.radios[0].region(), c.canonical) << c.region;
+        EXPECT_EQ(rc.warnings.size(), c.warning ? 1u : 0u) << c.region;
+    }
+}
+
 TEST(RouterConfig, TtsUs915Unittest)
 {
     const Decoded decoded = decode_ok(read_vector("tts/tts_router_config_us915_unittest.json"));
@@ -920,7 +1068,8 @@ TEST(RouterConfig, Variants)
     const auto& first = config.radios[0];
     EXPECT_EQ(multi_sf_freqs(first), (std::vector<uint64_t>{923000000, 923400000}));
     EXPECT_FLOAT_EQ(first.max_eirp_dbm(), 20.5f);
-    EXPECT_EQ(first.region(), "AS923");
+    EXPECT_EQ(first.region(), "AS923-1");
+    EXPECT_EQ(config.region_canonical, "AS923-1");
     const auto& second = config.radios[1];
     EXPECT_EQ(second.radio(), 1u);
     ASSERT_EQ(second.rf_chains_size(), 2);
@@ -943,7 +1092,8 @@ TEST(RouterConfig, UnknownRegionKeepsConservativeDefaults)
     const RouterConfig config = decode_as<RouterConfig>(json);
     EXPECT_EQ(config.region, Region::unknown);
     EXPECT_FLOAT_EQ(config.radios[0].max_eirp_dbm(), 14.0f);
-    EXPECT_EQ(config.radios[0].region(), "XX123");
+    EXPECT_EQ(config.radios[0].region(), ""); // only canonical names; the log names XX123
+    EXPECT_EQ(config.region_canonical, "");
     ASSERT_EQ(config.warnings.size(), 1u);
     EXPECT_NE(config.warnings[0].find("XX123"), std::string::npos);
 }
@@ -1280,10 +1430,6 @@ TEST(Messages, MalformedInputsNameTheField)
         {rc_head + R"("DRs":[[-1,0,0])" + repeat(",[-1,0,0]", 16) + "]," + rc_conf + "}",
          "router_config: DRs: 17 entries"},
         {rc_head + R"("max_eirp":"high",)" + rc_conf + "}", "router_config: max_eirp"},
-        {rc_head + R"("bcning":{"DR":3,"layout":[1,2],"freqs":[]},)" + rc_conf + "}",
-         "router_config: bcning.layout"},
-        {rc_head + R"("bcning":{"layout":[1,2,3],"freqs":[]},)" + rc_conf + "}",
-         "router_config: bcning.DR"},
         {rc_head + R"("MuxTime":"now",)" + rc_conf + "}", "router_config: MuxTime"},
         {rc_head + R"("sx1301_conf":[{"radio_0":{"enable":true,"freq":868100000.5}}]})",
          "router_config: sx1301_conf[0].radio_0.freq: not an integer"},
