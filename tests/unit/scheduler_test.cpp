@@ -492,6 +492,7 @@ TEST_F(SchedulerTest, DutyCycleBudgetIsExhaustedThenRecoveredOverSimulatedTime)
     SchedulerConfig c;
     c.region = "EU868";
     auto& s = scheduler(c);
+    radio_.now = 0xFFFFFFFFu - 30'000'000; // the counter wraps during the first minute
     // Band M (868.0-868.6 MHz) allows 1 %: 36 s of air time per hour. SF12, 51 bytes without
     // CRC lasts 2.302 s, so 15 frames fit (34.5 s) and the 16th does not.
     uint64_t id = 0;
@@ -605,6 +606,7 @@ TEST_F(SchedulerTest, ListenBeforeTalkBusyTriesTheAlternative)
     SchedulerConfig c;
     c.region = "AS923-1"; // LBT required
     auto& s = scheduler(c);
+    radio_.now = 0xFFFFFFFFu - 700'000; // RX1 before the wrap, RX2 after it
     radio_.caps = FWD_RADIO_CAP_LBT;
     radio_.busy = [](uint64_t freq, uint32_t) { return freq == 923'200'000; };
     // No alternative: CHANNEL_BUSY at hand-over.
