@@ -311,10 +311,7 @@ void read_time(Reader& r, const YAML::Node& t, TimeConfig& tc)
         }
         GpsSourceConfig gc;
         gc.kind = g["source"].IsDefined() ? r.string(g["source"], "time.gps.source") : "";
-        if (gc.kind == "none") {
-            return;
-        }
-        if (gc.kind != "gpsd" && gc.kind != "nmea" && gc.kind != "system") {
+        if (gc.kind != "none" && gc.kind != "gpsd" && gc.kind != "nmea" && gc.kind != "system") {
             r.fail(g["source"].IsDefined() ? g["source"] : g, "time.gps.source",
                    "expected gpsd, nmea, system or none, got '" + gc.kind + "'");
         }
@@ -333,7 +330,9 @@ void read_time(Reader& r, const YAML::Node& t, TimeConfig& tc)
         if (g["port"].IsDefined()) {
             gc.port = r.number<uint16_t>(g["port"], "time.gps.port", 1, 65535);
         }
-        tc.gps = gc;
+        if (gc.kind != "none") {
+            tc.gps = gc;
+        }
     }
     if (const YAML::Node rt = t["round_trip"]; rt.IsDefined()) {
         const auto text = r.string(rt, "time.round_trip");

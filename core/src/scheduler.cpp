@@ -182,6 +182,10 @@ void Scheduler::configure(const forwarder::v1::RadioConfig& config)
     auto& state = radios_[config.radio()];
     state.tx_min_hz = config.tx_frequency_min_hz();
     state.tx_max_hz = config.tx_frequency_max_hz();
+    // A plan that lists RF chains says which can transmit; without any, assume it can.
+    state.tx_capable = config.rf_chains().empty() ||
+                       std::any_of(config.rf_chains().begin(), config.rf_chains().end(),
+                                   [](const auto& chain) { return chain.tx_enabled(); });
     if (config.max_eirp_dbm() > 0) {
         state.max_eirp_dbm = config.max_eirp_dbm();
     }
@@ -363,8 +367,8 @@ std::optional<Rejection> Scheduler::place(PlannedTx& tx, uint32_t first, bool sk
         if (config_.antenna_diversity && !tx.request.pin_radio()) {
             for (uint32_t r = 0; r < radios_.size(); ++r) {
                 const auto& s = radios_[r];
-                if (r != home && s.tx_max_hz != 0 && tx.frequency_hz >= s.tx_min_hz &&
-                    tx.frequency_hz <= s.tx_max_hz) {
+                if (r != home && s.tx_capable && s.tx_max_hz != 0 &&
+                    tx.frequency_hz >= s.tx_min_hz && tx.frequency_hz <= s.tx_max_hz) {
                     candidates.push_back(r);
                 }
             }

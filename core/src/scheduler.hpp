@@ -192,6 +192,7 @@ private:
         Timeline timeline;
         uint32_t max_span_us = 0; // longest air time + guard queued (bounds the search)
         uint64_t tx_min_hz = 0, tx_max_hz = 0;
+        bool tx_capable = true; // some RF chain of its channel plan may transmit
         std::optional<float> max_eirp_dbm;
         const support::Region* region = nullptr;
         std::string unknown_region; // the last unknown name reported, to report it once

@@ -188,6 +188,9 @@ TEST_F(ConfigTest, TransmitRulesAndTime)
     EXPECT_TRUE(c.time.fuzzy_round_trip);
 
     const std::string m = kMinimal;
+    Config none = load_config(write(m + "time:\n  gps: {source: none}\n  round_trip: fuzzy\n"));
+    EXPECT_FALSE(none.time.gps.has_value());
+    EXPECT_TRUE(none.time.fuzzy_round_trip);
     const auto unknown = error_of(m + "scheduler:\n  region: MARS433\n");
     EXPECT_NE(unknown.find(":4:11: scheduler.region: unknown region 'MARS433'; known: EU868"),
               std::string::npos)

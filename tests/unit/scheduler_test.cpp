@@ -688,6 +688,17 @@ TEST_F(SchedulerTest, AntennaDiversityUsesAnotherRadioCoveringTheFrequency)
     EXPECT_EQ(results()[2].radio(), 1u);
     ASSERT_EQ(radio1_.sent.size(), 1u);
     EXPECT_EQ(radio1_.sent[0].count_us, t + 777'777);
+    // A radio whose channel plan enables no TX chain is not a candidate.
+    forwarder::v1::RadioConfig rx_only;
+    rx_only.set_radio(1);
+    rx_only.set_tx_frequency_min_hz(863'000'000);
+    rx_only.set_tx_frequency_max_hz(870'000'000);
+    rx_only.add_rf_chains()->set_tx_enabled(false);
+    s.configure(rx_only);
+    const uint32_t t2 = radio_.now + 400'000;
+    submit(lora_request(5, t2, 869'525'000, 7));
+    submit(lora_request(6, t2, 869'525'000, 7));
+    EXPECT_EQ(outcome(6), forwarder::v1::COLLISION_PACKET);
     // pin_radio keeps a frame where it was asked for.
     auto pinned = lora_request(3, radio_.now + 500'000, 869'525'000, 7);
     pinned.set_pin_radio(true);
