@@ -75,8 +75,16 @@ std::string format_tx_result(const forwarder::v1::TxResult& r)
            forwarder::v1::TxOutcome_Name(r.outcome()) +
            "\",\"radio\":" + std::to_string(r.radio()) +
            ",\"count_us\":" + std::to_string(r.count_us()) +
-           ",\"airtime_us\":" + std::to_string(r.airtime_us()) + ",\"requester\":\"" +
-           support::json_escape(r.requester()) + "\",\"detail\":\"" +
+           ",\"airtime_us\":" + std::to_string(r.airtime_us()) +
+           // Where it went when not as requested: an alternative (RX2), retries (class C).
+           (r.frequency_hz() != 0
+                ? ",\"freq\":" + std::to_string(static_cast<double>(r.frequency_hz()) / 1e6)
+                : std::string()) +
+           (r.alternative() != 0 ? ",\"alternative\":" + std::to_string(r.alternative())
+                                 : std::string()) +
+           (r.retries_used() != 0 ? ",\"retries\":" + std::to_string(r.retries_used())
+                                  : std::string()) +
+           ",\"requester\":\"" + support::json_escape(r.requester()) + "\",\"detail\":\"" +
            support::json_escape(r.detail()) + "\"}";
 }
 

@@ -55,4 +55,12 @@ TEST(CaptureFormat, TxResultEscapesText)
               "{\"type\":\"tx_result\",\"id\":7,\"outcome\":\"TOO_LATE\",\"radio\":0,"
               "\"count_us\":10,\"airtime_us\":0,\"requester\":\"lns\","
               "\"detail\":\"quote \\\" and\\nnewline\"}");
+    r.set_frequency_hz(869525000);
+    r.set_alternative(1);
+    r.set_retries_used(2);
+    r.set_detail("");
+    EXPECT_EQ(format_tx_result(r),
+              "{\"type\":\"tx_result\",\"id\":7,\"outcome\":\"TOO_LATE\",\"radio\":0,"
+              "\"count_us\":10,\"airtime_us\":0,\"freq\":869.525000,\"alternative\":1,"
+              "\"retries\":2,\"requester\":\"lns\",\"detail\":\"\"}");
 }
