@@ -2,6 +2,8 @@
 // frames injected over UDP on 127.0.0.1, results read from files the plugins write.
 #include "harness.hpp"
 
+#include <base64.hpp>
+
 #include <Poco/JSON/Object.h>
 #include <Poco/JSON/Parser.h>
 
@@ -327,28 +329,6 @@ TEST_F(ForwarderTest, PortInUseIsAClearStartError)
 
 namespace {
 
-std::string base64_decode(const std::string& in)
-{
-    static const std::string chars =
-        "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-    std::string out;
-    uint32_t buf = 0;
-    int bits = 0;
-    for (char c : in) {
-        const auto pos = chars.find(c);
-        if (pos == std::string::npos) {
-            break;
-        }
-        buf = (buf << 6) | static_cast<uint32_t>(pos);
-        bits += 6;
-        if (bits >= 8) {
-            bits -= 8;
-            out.push_back(static_cast<char>((buf >> bits) & 0xFF));
-        }
-    }
-    return out;
-}
-
 int64_t gps_now_s()
 {
     const auto unix_s = std::chrono::duration_cast<std::chrono::seconds>(
@@ -424,7 +404,8 @@ TEST_F(ForwarderTest, PpsAndGpsTimeGiveUplinkGpsTimeAndBeacons)
     EXPECT_NEAR(b->getValue<double>("freq"), 869.525, 1e-6);
     EXPECT_EQ(b->getValue<std::string>("datr"), "SF9BW125");
     EXPECT_EQ(b->getValue<bool>("ipol"), false);
-    const std::string bytes = base64_decode(b->getValue<std::string>("data"));
+    std::string bytes;
+    ASSERT_TRUE(forwarder::support::base64_decode(b->getValue<std::string>("data"), bytes));
     ASSERT_EQ(bytes.size(), 17u);
     const uint32_t time = static_cast<uint8_t>(bytes[2]) | static_cast<uint8_t>(bytes[3]) << 8 |
                           static_cast<uint8_t>(bytes[4]) << 16 |
