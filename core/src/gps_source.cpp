@@ -2,6 +2,7 @@
 
 #include "nmea.hpp"
 
+#include <dlfcn.h>
 #include <gps.h>
 
 #include <algorithm>
@@ -593,6 +594,46 @@ bool json_class_is(const char* message, std::string_view cls)
 
 enum class GpsdState { starting, unavailable, connected, lost };
 
+// libgps, opened only when a gpsd source is configured: it pulls in D-Bus and friends
+// (about 1.7 MB of resident shared libraries) that no other configuration needs.
+struct LibGps {
+    decltype(&::gps_open) open = nullptr;
+    decltype(&::gps_close) close = nullptr;
+    decltype(&::gps_stream) stream = nullptr;
+    decltype(&::gps_read) read = nullptr;
+    decltype(&::gps_errstr) errstr = nullptr;
+    std::string error; // why it could not be loaded; empty when loaded
+
+    static const LibGps& get()
+    {
+        static const LibGps lib = load();
+        return lib;
+    }
+
+private:
+    static LibGps load()
+    {
+        LibGps lib;
+        // The library whose headers we were built with (gpsd 3.22: libgps.so.28).
+        void* handle = dlopen("libgps.so.28", RTLD_NOW | RTLD_LOCAL);
+        if (handle == nullptr) {
+            const char* why = dlerror();
+            lib.error = std::string("cannot load libgps (package libgps28): ") +
+                        (why != nullptr ? why : "unknown error");
+            return lib;
+        }
+        lib.open = reinterpret_cast<decltype(lib.open)>(dlsym(handle, "gps_open"));
+        lib.close = reinterpret_cast<decltype(lib.close)>(dlsym(handle, "gps_close"));
+        lib.stream = reinterpret_cast<decltype(lib.stream)>(dlsym(handle, "gps_stream"));
+        lib.read = reinterpret_cast<decltype(lib.read)>(dlsym(handle, "gps_read"));
+        lib.errstr = reinterpret_cast<decltype(lib.errstr)>(dlsym(handle, "gps_errstr"));
+        if (!lib.open || !lib.close || !lib.stream || !lib.read || !lib.errstr) {
+            lib.error = "libgps lacks gps_open/gps_close/gps_stream/gps_read/gps_errstr";
+        }
+        return lib;
+    }
+};
+
 class GpsdClient {
 public:
     GpsdClient(Worker& w, std::string host, uint16_t port)
@@ -602,14 +643,19 @@ public:
 
     void run()
     {
+        const LibGps& gps = LibGps::get();
+        if (!gps.error.empty()) {
+            w_.log(kError, "gpsd source: " + gps.error);
+            return;
+        }
         int backoff = kBackoffMinMs;
         while (!w_.stopping()) {
             gps_data_t gd;
             std::memset(&gd, 0, sizeof gd);
             // Blocking DNS lookup and connect: fast for a local gpsd; stop() detaches the
             // thread if it is stuck here.
-            if (gps_open(host_.c_str(), port_.c_str(), &gd) != 0) {
-                const std::string why = gps_errstr(errno);
+            if (gps.open(host_.c_str(), port_.c_str(), &gd) != 0) {
+                const std::string why = gps.errstr(errno);
                 if (!state_.is(GpsdState::lost))
                     state_.enter(w_, GpsdState::unavailable, kWarn,
                                  "gpsd at " + where_ + " unavailable (" + why +
@@ -621,7 +667,7 @@ public:
             }
             bool got_data = false;
             std::string why;
-            if (gps_stream(&gd, WATCH_ENABLE | WATCH_JSON, nullptr) != 0) {
+            if (gps.stream(&gd, WATCH_ENABLE | WATCH_JSON, nullptr) != 0) {
                 why = "cannot send ?WATCH";
             } else {
                 // gps_read() must never block: without O_NONBLOCK it would wait in recv()
@@ -632,7 +678,7 @@ public:
                 else
                     why = session(gd, got_data);
             }
-            (void)gps_close(&gd);
+            (void)gps.close(&gd);
             if (w_.stopping())
                 break;
             if (got_data) {
@@ -672,7 +718,7 @@ private:
             // cannot see lines already in libgps's buffer.
             while (!w_.stopping()) {
                 message[0] = '\0';
-                const int n = gps_read(&gd, message, sizeof message);
+                const int n = LibGps::get().read(&gd, message, sizeof message);
                 if (n < 0)
                     return errno != 0 ? errno_text(errno) : "connection closed";
                 if (n == 0)
