@@ -493,10 +493,14 @@ int64_t DutyCycleLedger::used_us(const std::string& key, int64_t at_us) const
     return track ? track->window_sum(at_us, window_) : 0;
 }
 
-void DutyCycleLedger::prune(int64_t now_us)
+void DutyCycleLedger::prune(int64_t now_us, std::string_view key_prefix)
 {
     std::vector<uint64_t> dropped;
     for (auto it = tracks_.begin(); it != tracks_.end();) {
+        if (it->first.compare(0, key_prefix.size(), key_prefix) != 0) {
+            ++it;
+            continue;
+        }
         it->second.prune(now_us - window_, dropped);
         it = it->second.empty() ? tracks_.erase(it) : std::next(it);
     }

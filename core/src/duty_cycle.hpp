@@ -25,6 +25,7 @@
 #include <map>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <unordered_map>
 #include <vector>
 
@@ -81,9 +82,11 @@ public:
     // reserved. O(log n) (plus the entries overlapping a window edge).
     int64_t used_us(const std::string& key, int64_t at_us) const;
 
-    // Forgets every entry (committed or still reserved) that ended at or before now_us − W.
-    // Answers for times >= now_us do not change. Call periodically to bound memory. O(n).
-    void prune(int64_t now_us);
+    // Forgets every entry (committed or still reserved) that ended at or before now_us − W,
+    // in the keys that start with `key_prefix` (all keys when empty: keys whose times run
+    // on different clocks are pruned separately). Answers for times >= now_us do not change.
+    // Call periodically to bound memory. O(n).
+    void prune(int64_t now_us, std::string_view key_prefix = {});
 
     // Keys that currently hold at least one entry, sorted.
     std::vector<std::string> keys() const;

@@ -397,7 +397,10 @@ std::optional<Rejection> Scheduler::place(PlannedTx& tx, uint32_t first, bool sk
             tx.failures.push_back(label + ": " + outcome_name(rejection->outcome) + " (" +
                                   rejection->detail + ")");
             last = rejection;
-            if (!placement_problem(rejection->outcome)) {
+            // A radio that cannot be read is one candidate out; an invalid request is final.
+            const bool candidate_failed =
+                rejection->outcome == forwarder::v1::RADIO_ERROR && tx.airtime_us != 0;
+            if (!placement_problem(rejection->outcome) && !candidate_failed) {
                 return last;
             }
         }
@@ -432,6 +435,7 @@ void Scheduler::requeue(PlannedTx tx, TxOutcome outcome, const std::string& deta
         // Class C: the same placement again, a short backoff later.
         ++tx.retries_used;
         tx.not_before = tx.count_us + step;
+        tx.not_before_radio = tx.radio;
         const uint32_t alt = tx.alternative;
         rejection = place(tx, alt, false, Rejection{outcome, detail});
     } else {
@@ -442,6 +446,9 @@ void Scheduler::requeue(PlannedTx tx, TxOutcome outcome, const std::string& deta
     if (rejection) {
         finish_refused(tx, *rejection);
     }
+    // The new placement may be due before the current wait ends (e.g. on a radio this pass
+    // of run_due() has already looked at): look again at once.
+    inbox_->wake();
 }
 
 std::optional<Rejection> Scheduler::admit(PlannedTx& tx, uint32_t radio, Admitted& out)
@@ -511,6 +518,17 @@ std::optional<Rejection> Scheduler::admit(PlannedTx& tx, uint32_t radio, Admitte
     // handed over at once.)
     const uint32_t home = req.radio();
     if (tx.immediate) {
+        if (tx.not_before != 0 && tx.not_before_radio != radio) {
+            // The backoff was set on another radio's counter: carry it over.
+            uint32_t other_now = 0;
+            if (!read_now(tx.not_before_radio, other_now)) {
+                return Rejection{forwarder::v1::RADIO_ERROR,
+                                 "cannot read radio " + std::to_string(tx.not_before_radio) +
+                                     "'s counter"};
+            }
+            tx.not_before = now + static_cast<uint32_t>(counter_diff(other_now, tx.not_before));
+            tx.not_before_radio = radio;
+        }
         if (!place_immediate(tx, state, now)) {
             return Rejection{forwarder::v1::COLLISION_PACKET,
                              "no free slot for an immediate frame"};
@@ -534,12 +552,15 @@ std::optional<Rejection> Scheduler::admit(PlannedTx& tx, uint32_t radio, Admitte
         tx.count_us = timing.count_us();
         if (radio != home) {
             // The time is on the requested radio's counter: carry it over to this one.
-            uint32_t home_now = 0;
-            if (!read_now(home, home_now)) {
+            // Read this radio before and after the home radio: the midpoint pairs with the
+            // home reading, so the read latency does not shift the time.
+            uint32_t home_now = 0, after = 0;
+            if (!read_now(home, home_now) || !read_now(radio, after)) {
                 return Rejection{forwarder::v1::RADIO_ERROR,
                                  "cannot read radio " + std::to_string(home) + "'s counter"};
             }
-            tx.count_us = now + static_cast<uint32_t>(counter_diff(home_now, tx.count_us));
+            const uint32_t mid = now + static_cast<uint32_t>(counter_diff(now, after) / 2);
+            tx.count_us = mid + static_cast<uint32_t>(counter_diff(home_now, tx.count_us));
         }
     }
     tx.radio = radio;
@@ -586,8 +607,19 @@ std::optional<Rejection> Scheduler::admit(PlannedTx& tx, uint32_t radio, Admitte
                     std::to_string(q.id) + " at counter " + std::to_string(q.count_us)};
         }
     }
-    if (auto r = duty_cycle_rule(tx, state, radio)) {
-        return r;
+    // Frames this one would displace do not count against its duty cycle.
+    std::vector<const PlannedTx*> yielding;
+    for (const auto& it : hits) {
+        if (!it->second.dc_key.empty() && ledger_.contains(it->second.uid)) {
+            yielding.push_back(&it->second);
+            ledger_.release(it->second.uid);
+        }
+    }
+    if (auto dc = duty_cycle_rule(tx, state, radio)) {
+        for (const PlannedTx* q : yielding) {
+            ledger_.reserve(q->uid, q->dc_key, state.ext.project(q->count_us), q->airtime_us);
+        }
+        return dc;
     }
     // Every colliding frame has a lower priority: they yield to this one.
     for (const auto& it : hits) {
@@ -812,11 +844,12 @@ void Scheduler::plan_beacon(RadioState& state, uint32_t radio)
         return;
     }
     const support::Region* region = state.region;
-    if (gps_ == nullptr || !gps_->precise(radio)) {
+    if (gps_ == nullptr || !gps_->beacon_ready(radio)) {
         if (!state.beacon_suspended_logged) {
             state.beacon_suspended_logged = true;
             log_warn(kComponent, "beaconing on radio " + std::to_string(radio) +
-                                     " suspended: no PPS-based GPS time");
+                                     " suspended: no PPS-based GPS time with an established "
+                                     "crystal correction");
         }
         return;
     }
@@ -915,6 +948,11 @@ uint32_t Scheduler::run_due()
         auto& state = radios_[index];
         uint32_t now = 0;
         if (!read_now(index, now)) {
+            // A glitch is retried on the next pass; a radio that stays unreadable fails its
+            // queue (its frames could not be timed anyway).
+            if (++state.read_failures < 3) {
+                continue;
+            }
             for (auto& [key, tx] : state.timeline) {
                 retire(tx);
                 publish_result(tx, forwarder::v1::RADIO_ERROR, "cannot read the radio's counter");
@@ -922,6 +960,7 @@ uint32_t Scheduler::run_due()
             state.timeline.clear();
             continue;
         }
+        state.read_failures = 0;
         plan_beacon(state, index);
         const uint32_t lead = state.radio->lead_time_us();
         while (!state.timeline.empty()) {
@@ -987,9 +1026,11 @@ uint32_t Scheduler::run_due()
     const uint64_t mono = monotonic_us();
     if (mono - last_prune_us_ > 10'000'000) {
         last_prune_us_ = mono;
-        for (auto& state : radios_) {
-            if (state.have_now) {
-                ledger_.prune(state.ext.project(state.last_now));
+        // Each radio's keys run on its own extended counter.
+        for (uint32_t r = 0; r < radios_.size(); ++r) {
+            if (radios_[r].have_now) {
+                ledger_.prune(radios_[r].ext.project(radios_[r].last_now),
+                              "radio" + std::to_string(r) + "/");
             }
         }
     }

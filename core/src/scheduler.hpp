@@ -114,7 +114,8 @@ struct PlannedTx {
     bool class_b = false; // GPS-timed (ping slot): keeps out of beacon guard times
     bool beacon = false;
     uint32_t retries_used = 0;
-    uint32_t not_before = 0;           // immediate retries: earliest counter value (0 = none)
+    uint32_t not_before = 0;           // immediate retries: earliest counter value (0 = none) ...
+    uint32_t not_before_radio = 0;     // ... on this radio's counter
     std::string dc_key;                // duty-cycle ledger key, empty when unlimited
     std::vector<std::string> failures; // what was tried before, for the final detail
 };
@@ -143,8 +144,10 @@ public:
     virtual ~GpsTime() = default;
     virtual bool to_count(uint32_t radio, uint64_t gps_us, uint32_t& count_us) const = 0;
     virtual bool to_gps(uint32_t radio, uint32_t count_us, uint64_t& gps_us) const = 0;
-    // Good enough for beacons (PPS-based).
+    // PPS-based (good enough for uplink time stamps and the beacon guard) ...
     virtual bool precise(uint32_t radio) const = 0;
+    // ... and with the crystal correction established (needed to send beacons).
+    virtual bool beacon_ready(uint32_t radio) const = 0;
     virtual std::optional<std::pair<double, double>> position() const = 0;
     // A time fact from a transport. The scheduler applies it in bus order, so a class B
     // request that follows it on the bus already sees its effect.
@@ -192,7 +195,8 @@ private:
         Timeline timeline;
         uint32_t max_span_us = 0; // longest air time + guard queued (bounds the search)
         uint64_t tx_min_hz = 0, tx_max_hz = 0;
-        bool tx_capable = true; // some RF chain of its channel plan may transmit
+        bool tx_capable = true;     // some RF chain of its channel plan may transmit
+        uint32_t read_failures = 0; // consecutive counter reads that failed in run_due()
         std::optional<float> max_eirp_dbm;
         const support::Region* region = nullptr;
         std::string unknown_region; // the last unknown name reported, to report it once

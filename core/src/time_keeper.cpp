@@ -140,8 +140,11 @@ void TimeKeeper::label_edge(RadioTime& rt, uint32_t radio, uint32_t count, uint6
     }
     const auto label = static_cast<uint64_t>(static_cast<int64_t>(rt.anchor->gps_second) + seconds);
     std::string reason;
-    if (!rt.clock.add_pps(count, label, rt.anchor->source, now_mono_us, &reason) &&
-        !reason.empty()) {
+    if (rt.clock.add_pps(count, label, rt.anchor->source, now_mono_us, &reason)) {
+        // The accepted edge becomes the anchor, so crystal drift never accumulates past the
+        // labelling tolerance however long ago the label came (an LNS round trip, say).
+        rt.anchor = Anchor{ext, label, rt.anchor->source};
+    } else if (!reason.empty()) {
         log_debug(kComponent, "radio " + std::to_string(radio) + ": PPS sample refused: " + reason);
     }
     (void)edge_mono;
@@ -149,35 +152,48 @@ void TimeKeeper::label_edge(RadioTime& rt, uint32_t radio, uint32_t count, uint6
 
 void TimeKeeper::poll_pps(uint64_t now_mono_us)
 {
+    // Read the drivers without holding our lock: a driver may take its own lock here and,
+    // on its receive thread, publish an uplink that stamp_uplink() stamps under ours.
+    struct Reading {
+        bool counter = false, pps = false;
+        uint32_t now_count = 0, count = 0;
+        uint64_t edge = 0;
+    };
+    std::vector<Reading> readings(radios_.size());
+    for (size_t i = 0; i < radios_.size(); ++i) {
+        if (radios_[i].can_pps) { // immutable after construction
+            auto& r = readings[i];
+            r.counter = radios_[i].radio->counter_now(r.now_count);
+            r.pps = radios_[i].radio->last_pps(r.count, r.edge);
+        }
+    }
     std::lock_guard lock(mutex_);
     for (uint32_t i = 0; i < radios_.size(); ++i) {
         auto& rt = radios_[i];
+        const auto& r = readings[i];
         if (!rt.can_pps) {
             continue;
         }
-        uint32_t now_count = 0;
-        if (rt.radio->counter_now(now_count)) {
+        if (r.counter) {
             if (!rt.ext_started) {
-                rt.ext = CounterExtender(now_count);
+                rt.ext = CounterExtender(r.now_count);
                 rt.ext_started = true;
             }
-            rt.ext.extend(now_count);
+            rt.ext.extend(r.now_count);
         }
-        uint32_t count = 0;
-        uint64_t edge = 0;
-        if (!rt.radio->last_pps(count, edge) || !rt.ext_started) {
+        if (!r.pps || !rt.ext_started) {
             continue;
         }
         // The same edge again (drivers may report it with a few µs of jitter): edges are
         // a second apart.
         if (rt.last_edge_count &&
-            std::abs(counter_diff(*rt.last_edge_count, count)) < kSameEdgeUs) {
+            std::abs(counter_diff(*rt.last_edge_count, r.count)) < kSameEdgeUs) {
             continue;
         }
-        rt.last_edge_count = count;
-        rt.last_edge_mono_us = edge;
+        rt.last_edge_count = r.count;
+        rt.last_edge_mono_us = r.edge;
         stats_.add("clock.radio" + std::to_string(i) + ".pps_edges", 1);
-        label_edge(rt, i, count, edge, now_mono_us);
+        label_edge(rt, i, r.count, r.edge, now_mono_us);
     }
     update_synchronized(now_mono_us);
 }
@@ -239,7 +255,8 @@ void TimeKeeper::on_reference(const forwarder::v1::TimeReference& ref, uint64_t 
     const auto& rtp = ref.round_trip();
     for (uint32_t i = 0; i < radios_.size(); ++i) {
         auto& rt = radios_[i];
-        if (!rt.last_edge_count || now_mono_us - rt.last_edge_mono_us > kPpsFreshUs) {
+        if (!rt.last_edge_count || (now_mono_us > rt.last_edge_mono_us &&
+                                    now_mono_us - rt.last_edge_mono_us > kPpsFreshUs)) {
             continue;
         }
         std::string reason;
@@ -337,6 +354,16 @@ bool TimeKeeper::precise(uint32_t radio) const
     }
     const auto state = radios_[radio].clock.state(monotonic_us());
     return state.valid && state.source >= TimeSource::pps_lns;
+}
+
+bool TimeKeeper::beacon_ready(uint32_t radio) const
+{
+    std::lock_guard lock(mutex_);
+    if (radio >= radios_.size()) {
+        return false;
+    }
+    const auto state = radios_[radio].clock.state(monotonic_us());
+    return state.valid && state.source >= TimeSource::pps_lns && state.drift_settled;
 }
 
 std::optional<std::pair<double, double>> TimeKeeper::position() const

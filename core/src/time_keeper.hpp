@@ -41,6 +41,7 @@ public:
     bool to_count(uint32_t radio, uint64_t gps_us, uint32_t& count_us) const override;
     bool to_gps(uint32_t radio, uint32_t count_us, uint64_t& gps_us) const override;
     bool precise(uint32_t radio) const override;
+    bool beacon_ready(uint32_t radio) const override;
     std::optional<std::pair<double, double>> position() const override;
 
     // Adds gps_time_us to a serialized Uplink when its radio is synchronised; returns false

@@ -380,10 +380,11 @@ TEST_F(ForwarderTest, ListenBeforeTalkRefusesOnABusyChannelAndDutyCycleCanBeOff)
 
 TEST_F(ForwarderTest, PpsAndGpsTimeGiveUplinkGpsTimeAndBeacons)
 {
-    // GPS time shifted so that a beacon (GPS k·128 s) falls 5..6 s after start.
+    // GPS time shifted so that a beacon (GPS k·128 s) falls 24 s after start: beacons wait
+    // for the crystal estimate (16 PPS intervals) after the clock is synchronised.
     const int64_t now = gps_now_s();
     const int64_t next = (now / 128 + 1) * 128;
-    const int64_t offset = next - 6 - now; // shifted "now" is 6 s before beacon time `next`
+    const int64_t offset = next - 24 - now; // shifted "now" is 24 s before beacon time `next`
     top_extra_ = "scheduler:\n  region: EU868\n  beacon: {enabled: true, latitude: 0.087901, "
                  "longitude: 4.927368}\ntime:\n  gps: {source: system, offset_s: " +
                  std::to_string(offset) + "}\n";
@@ -397,8 +398,8 @@ TEST_F(ForwarderTest, PpsAndGpsTimeGiveUplinkGpsTimeAndBeacons)
     ASSERT_TRUE(up->has("gps_time_us")) << captured[0];
     const auto gps_s = static_cast<int64_t>(up->getValue<uint64_t>("gps_time_us") / 1'000'000);
     EXPECT_NEAR(static_cast<double>(gps_s), static_cast<double>(gps_now_s() + offset), 2.0);
-    // One beacon within 10 s, with the LoRaWAN layout and the time of its period.
-    const auto tx = wait_lines(dir_ / "tx.jsonl", 1, 12s);
+    // One beacon, with the LoRaWAN layout and the time of its period.
+    const auto tx = wait_lines(dir_ / "tx.jsonl", 1, 30s);
     ASSERT_EQ(tx.size(), 1u) << p->err();
     auto b = json(tx[0]);
     EXPECT_NEAR(b->getValue<double>("freq"), 869.525, 1e-6);

@@ -82,6 +82,7 @@ public:
         return true;
     }
     bool precise(uint32_t radio) const override { return synced && radio == 0; }
+    bool beacon_ready(uint32_t radio) const override { return precise(radio); }
     std::optional<std::pair<double, double>> position() const override
     {
         return std::pair{0.087901, 4.927368};

@@ -79,6 +79,7 @@ TEST_F(TimeKeeperTest, GpsReceiverLabelsPpsEdgesAcrossTheWrap)
         fix.longitude = 5.2;
         keeper.on_fix(fix, mono(k, 100'000));
     }
+    EXPECT_FALSE(keeper.beacon_ready(0)); // the crystal estimate needs 16 samples
     const auto status = keeper.status(mono(6, 200'000));
     EXPECT_EQ(status.radios(0).source(), forwarder::v1::PPS_GPS);
     EXPECT_TRUE(status.radios(0).pps());
@@ -173,4 +174,34 @@ TEST_F(TimeKeeperTest, LnsTransferWorksWithoutPpsButIsNotPrecise)
     // A transfer for a radio that does not exist is ignored.
     ref.set_radio(5);
     keeper.on_reference(ref, mono(0, 2000));
+}
+
+TEST_F(TimeKeeperTest, ALabelFromOneRoundTripHoldsForHoursOfCrystalDrift)
+{
+    // A crystal 8 ppm fast: after 3.5 h the counter is 100 ms off whole seconds from the
+    // first labelled edge. Labels must follow from edge to edge, not from that first one.
+    PpsRadio radio(true);
+    TimeKeeper keeper(bus_, stats_, {}, {&radio});
+    auto count_at = [](uint32_t k) { return kStart + static_cast<uint32_t>(k * 1'000'008ull); };
+    auto drifting_edge = [&](uint32_t k) {
+        radio.edge = std::pair{count_at(k), mono(k)};
+        radio.now = count_at(k) + 200;
+        keeper.poll_pps(mono(k, 200));
+    };
+    for (uint32_t k = 0; k <= 3; ++k) {
+        drifting_edge(k);
+    }
+    forwarder::v1::TimeReference ref;
+    ref.mutable_round_trip()->set_sent_mono_us(mono(3, 200'000));
+    ref.mutable_round_trip()->set_received_mono_us(mono(3, 400'000));
+    ref.mutable_round_trip()->set_gps_time_us((kGps0 + 3) * 1'000'000 + 300'000);
+    keeper.on_reference(ref, mono(3, 400'000));
+    constexpr uint32_t kEdges = 14'000; // 3.9 h
+    for (uint32_t k = 4; k <= kEdges; ++k) {
+        drifting_edge(k);
+    }
+    const auto status = keeper.status(mono(kEdges, 300));
+    EXPECT_EQ(status.radios(0).source(), forwarder::v1::PPS_LNS);
+    EXPECT_NEAR(status.radios(0).drift_ppm(), 8.0, 0.1);
+    EXPECT_TRUE(keeper.beacon_ready(0));
 }
