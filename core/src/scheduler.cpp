@@ -377,7 +377,12 @@ std::optional<Rejection> Scheduler::place(PlannedTx& tx, uint32_t first, bool sk
             candidates.erase(std::remove(candidates.begin(), candidates.end(), tx.radio),
                              candidates.end());
         }
+        // Each candidate starts from the placement as given (admit() may lower the power).
+        const std::string placed_bytes = tx.bytes;
+        const float placed_power = tx.power_dbm;
         for (uint32_t r : candidates) {
+            tx.bytes = placed_bytes;
+            tx.power_dbm = placed_power;
             Admitted admitted;
             auto rejection = admit(tx, r, admitted);
             if (!rejection) {
@@ -981,6 +986,28 @@ uint32_t Scheduler::run_due()
                     "missed the hand-over: " + std::to_string(ahead) + " µs left before TX time";
                 requeue(std::move(tx), forwarder::v1::TOO_LATE, why);
                 continue;
+            }
+            if (tx.class_b) {
+                // GPS-timed: convert again with the latest time sync, as late as possible.
+                const auto& timing =
+                    tx.alternative == 0
+                        ? tx.request.timing()
+                        : tx.request.alternatives(static_cast<int>(tx.alternative - 1)).timing();
+                uint32_t count = 0;
+                if (gps_ == nullptr || !gps_->to_count(index, timing.gps_time_us(), count)) {
+                    requeue(std::move(tx), forwarder::v1::GPS_UNLOCKED,
+                            "time sync lost before hand-over");
+                    continue;
+                }
+                const int32_t moved = counter_diff(tx.count_us, count);
+                if (moved != 0) {
+                    stats_.add("scheduler.class_b_retimed", 1);
+                    if (std::abs(moved) > static_cast<int32_t>(config_.guard_us)) {
+                        log_warn(kComponent, "class B frame " + std::to_string(tx.id) + " moved " +
+                                                 std::to_string(moved) + " µs by a new time sync");
+                    }
+                    tx.count_us = count;
+                }
             }
             if (!tx.beacon && lbt_active(state, index)) {
                 const TxStatus clear =

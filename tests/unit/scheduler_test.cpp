@@ -805,3 +805,31 @@ TEST_F(SchedulerTest, ClassBPingSlotsKeepOutOfTheBeaconGuard)
     submit(clash);
     EXPECT_EQ(outcome(4), forwarder::v1::COLLISION_BEACON);
 }
+
+TEST_F(SchedulerTest, ClassBFramesAreRetimedAtHandOverWithTheLatestSync)
+{
+    auto& s = scheduler();
+    FakeGps gps;
+    gps.base_count = radio_.now;
+    gps.base_gps = 1'400'000'000'000'000ull;
+    s.set_gps_time(&gps);
+    auto r = request(1, 0);
+    r.mutable_timing()->set_gps_time_us(gps.base_gps + 500'000);
+    submit(r);
+    ASSERT_EQ(s.queued(0), 1u);
+    gps.base_count += 37; // a new PPS sample moved the mapping by 37 µs
+    radio_.now += 500'000 - radio_.lead;
+    s.run_due();
+    ASSERT_EQ(radio_.sent.size(), 1u);
+    EXPECT_EQ(radio_.sent[0].count_us, gps.base_count + 500'000);
+    EXPECT_EQ(stats_.get("scheduler.class_b_retimed"), 1);
+    // Sync lost while queued: refused at hand-over, not sent at a stale time.
+    r.set_id(2);
+    r.mutable_timing()->set_gps_time_us(gps.base_gps + 1'000'000);
+    submit(r);
+    gps.synced = false;
+    radio_.now += 500'040; // hand-over time of frame 2
+    s.run_due();
+    EXPECT_EQ(outcome(2), forwarder::v1::GPS_UNLOCKED);
+    EXPECT_EQ(radio_.sent.size(), 1u);
+}
