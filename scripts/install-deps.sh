@@ -6,7 +6,7 @@ set -euo pipefail
 packages=(
   build-essential cmake pkg-config git
   libpoco-dev libssl-dev libyaml-cpp-dev libprotobuf-dev protobuf-compiler
-  libgtest-dev libgmock-dev libgps-dev
+  libgtest-dev libgmock-dev libgps-dev libgpiod-dev
   openssl clang libclang-rt-14-dev
   dpkg-dev file
 )

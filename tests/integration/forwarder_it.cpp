@@ -425,3 +425,29 @@ TEST_F(ForwarderTest, PpsAndGpsTimeGiveUplinkGpsTimeAndBeacons)
                 static_cast<double>(expected), 20.0);
     stop(*p);
 }
+
+// --- Concentrator drivers: the SX1302 driver linked with the fake libloragw ------------------
+
+TEST(Sx1302Driver, LoadsThroughTheRealLoaderAndChecksBoardProfiles)
+{
+    const std::string dir = FORWARDER_FAKEHAL_PLUGIN_DIR;
+    std::string out, err;
+    ASSERT_EQ(run({kBinary, "--plugin-dir", dir, "--describe", "sx1302"}, out, err), 0) << err;
+    EXPECT_NE(out.find("abi:         2"), std::string::npos) << out;
+    EXPECT_NE(out.find("board (string)"), std::string::npos);
+    TempDir tmp;
+    const std::string good = tmp / "good.yaml";
+    write_file(good, "plugin_dir: " + dir +
+                         "\nradios:\n  - driver: sx1302\n    options:\n      board: rak2287\n"
+                         "      board_overrides: {com_path: /dev/spidev1.0}\n");
+    EXPECT_EQ(run({kBinary, "--check-config", good}, out, err), 0) << err;
+    const std::string bad = tmp / "bad.yaml";
+    write_file(bad, "plugin_dir: " + dir +
+                        "\nradios:\n  - driver: sx1302\n    options:\n      board: rak9999\n");
+    EXPECT_EQ(run({kBinary, "--check-config", bad}, out, err), 1);
+    EXPECT_NE(err.find("bad.yaml:5:14: radios[0].options.board: board 'rak9999': no such "
+                       "profile"),
+              std::string::npos)
+        << err;
+    EXPECT_NE(err.find("known: ic880a"), std::string::npos) << err;
+}
