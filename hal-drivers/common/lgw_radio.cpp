@@ -650,8 +650,46 @@ void LgwRadio::worker()
     }
 }
 
+void LgwRadio::check_emissions()
+{
+    std::vector<TxCheck> due;
+    uint32_t now = 0;
+    {
+        std::lock_guard hal(hal_mutex_);
+        if (!started_ || fwd_lgw_counter(&now) != 0) {
+            return;
+        }
+        std::lock_guard lock(tx_checks_mutex_);
+        for (auto it = tx_checks_.begin(); it != tx_checks_.end();) {
+            // 5 ms after the TX time the chip must be emitting (Basic Station's TXCHECK_FUDGE).
+            if (static_cast<int32_t>(now - it->count_us) >= 5'000) {
+                due.push_back(*it);
+                it = tx_checks_.erase(it);
+            } else {
+                ++it;
+            }
+        }
+        for (auto& check : due) {
+            check.status = fwd_lgw_tx_status(check.rf_chain);
+        }
+    }
+    for (const auto& check : due) {
+        // A LoRa frame lasts longer than 5 ms; a short FSK frame may already be over.
+        if (check.status == FWD_TX_EMITTING || (!check.lora && check.status == FWD_TX_FREE)) {
+            host_.stat_add("tx_emitted");
+        } else {
+            // Still scheduled (missed its trigger) or off: the frame did not go out.
+            host_.stat_add("tx_missed");
+            host_.warn("frame for counter " + std::to_string(check.count_us) +
+                       " did not start (RF chain " + std::to_string(check.rf_chain) + " status " +
+                       std::to_string(check.status) + ")");
+        }
+    }
+}
+
 void LgwRadio::poll_once()
 {
+    check_emissions();
     fwd_lgw_rx packets[16];
     int n = 0;
     {
@@ -799,6 +837,11 @@ void LgwRadio::transmit(std::string_view bytes, uint32_t count_us)
         throw sdk::Error(err);
     }
     host_.stat_add("tx_programmed");
+    {
+        // Checked by the receive thread a little after the preamble should have started.
+        std::lock_guard lock(tx_checks_mutex_);
+        tx_checks_.push_back({count_us, chain, tx.lora != 0});
+    }
 }
 
 } // namespace forwarder::lgw

@@ -105,6 +105,17 @@ private:
     std::mutex plan_mutex_;
     std::condition_variable plan_changed_;
     std::optional<v1::RadioConfig> plan_;
+
+    // Frames handed to the HAL, checked for emission 5 ms after their TX time.
+    struct TxCheck {
+        uint32_t count_us = 0;
+        uint8_t rf_chain = 0;
+        bool lora = true;
+        int status = 0;
+    };
+    std::mutex tx_checks_mutex_;
+    std::vector<TxCheck> tx_checks_;
+    void check_emissions();
     bool plan_pending_ = false;
     bool stopping_ = false;
     bool more_ = false; // worker thread only: the last read filled the buffer

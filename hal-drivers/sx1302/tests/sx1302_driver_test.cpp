@@ -67,6 +67,7 @@ struct FakeHost {
         FakeHost& self = of(host);
         std::lock_guard lock(self.mutex);
         self.stats[name] += delta;
+        self.changed.notify_all();
     }
     static void stat_set(fwd_host* host, const char* name, int64_t value)
     {
@@ -410,6 +411,32 @@ TEST_F(Sx1302Driver, TxRequestsBecomeTimestampedSendsAndLbtRefusalsAreChannelBus
     fake_lgw_lbt_busy(868'100'000, 0);
     fake_lgw_fail("lgw_send", 1);
     EXPECT_THROW(r.transmit(req.SerializeAsString(), at + 6'000'000), forwarder::sdk::Error);
+}
+
+TEST_F(Sx1302Driver, EmissionIsCheckedAfterTheTxTime)
+{
+    auto& r = make();
+    r.start();
+    plan(r);
+    ASSERT_TRUE(wait_started(r));
+    v1::TxRequest req;
+    req.set_payload("hello");
+    req.set_frequency_hz(869'525'000);
+    auto* lora = req.mutable_modulation()->mutable_lora();
+    lora->set_spreading_factor(9);
+    lora->set_bandwidth_hz(125'000);
+    req.set_power_dbm(14);
+    // On time: emitting 5 ms after its TX time.
+    r.transmit(req.SerializeAsString(), r.counter_now() + 30'000);
+    ASSERT_TRUE(host_.wait_for([&] { return host_.stats["tx_emitted"] == 1; }));
+    // While it is on air (SF9: 185 ms) the chain takes no other frame.
+    EXPECT_THROW(r.transmit(req.SerializeAsString(), r.counter_now() + 500'000),
+                 forwarder::sdk::Error);
+    std::this_thread::sleep_for(250ms);
+    // Its trigger already passed: it never starts, and that is reported.
+    r.transmit(req.SerializeAsString(), r.counter_now() - 1'000);
+    ASSERT_TRUE(host_.wait_for([&] { return host_.stats["tx_missed"] == 1; }));
+    EXPECT_TRUE(host_.logged("did not start"));
 }
 
 TEST_F(Sx1302Driver, AFailedStartIsRetriedWithBackoff)
