@@ -164,7 +164,11 @@ std::vector<PluginSpec> read_plugins(const Reader& r, const YAML::Node& list,
         if (!entry.IsMap()) {
             r.fail(entry, path, std::string("expected a mapping with `") + name_key + ":`");
         }
-        r.only_keys(entry, path, {name_key, "name", "options", "queue_size"});
+        if (section == "radios") {
+            r.only_keys(entry, path, {name_key, "name", "options", "queue_size", "process"});
+        } else {
+            r.only_keys(entry, path, {name_key, "name", "options", "queue_size"});
+        }
         PluginSpec spec;
         spec.path = path;
         spec.node.reset(entry);
@@ -196,6 +200,19 @@ std::vector<PluginSpec> read_plugins(const Reader& r, const YAML::Node& list,
         if (entry["queue_size"].IsDefined()) {
             spec.queue_size =
                 r.number<size_t>(entry["queue_size"], path + ".queue_size", 1, 10'000'000);
+        }
+        if (const YAML::Node process = entry["process"]; process.IsDefined()) {
+            const auto text = r.string(process, path + ".process");
+            if (text == "auto") {
+                spec.process = ProcessMode::automatic;
+            } else if (text == "worker") {
+                spec.process = ProcessMode::worker;
+            } else if (text == "inline") {
+                spec.process = ProcessMode::in_process;
+            } else {
+                r.fail(process, path + ".process",
+                       "expected auto, worker or inline, got '" + text + "'");
+            }
         }
         out.push_back(std::move(spec));
     }

@@ -22,6 +22,9 @@ public:
 std::string located(const std::string& file, const YAML::Node& node, const std::string& path,
                     const std::string& message);
 
+// Where a radio driver runs: `auto` = in a worker process for every driver but `virtual`.
+enum class ProcessMode { automatic, worker, in_process };
+
 // One `radios:` or `transports:` entry.
 struct PluginSpec {
     std::string plugin;    // driver / plugin name → forwarder-<plugin>.so
@@ -30,6 +33,13 @@ struct PluginSpec {
     YAML::Node node;       // the entry itself (for error locations)
     YAML::Node options;    // the `options:` mapping (may be null)
     size_t queue_size = 0; // bus queue capacity for this instance's subscriptions
+    ProcessMode process = ProcessMode::automatic; // radios only: `process: auto|worker|inline`
+    // Whether this radio runs in its own worker process.
+    bool runs_in_worker() const
+    {
+        return process == ProcessMode::worker ||
+               (process == ProcessMode::automatic && plugin != "virtual");
+    }
 };
 
 struct Config {

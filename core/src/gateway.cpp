@@ -3,6 +3,7 @@
 #include "clock.hpp"
 #include "log.hpp"
 #include "options.hpp"
+#include "radio_worker.hpp"
 
 namespace forwarder::core {
 
@@ -123,9 +124,15 @@ void Gateway::create()
         transport_plugins.push_back(load(config_.transports[i], false));
     }
     for (size_t i = 0; i < config_.radios.size(); ++i) {
-        auto inst =
-            std::make_unique<PluginInstance>(radio_plugins[i], config_.radios[i], config_.file,
-                                             static_cast<int32_t>(i), eui, bus_, stats_);
+        std::unique_ptr<RadioInstance> inst;
+        if (config_.radios[i].runs_in_worker()) {
+            inst = std::make_unique<RadioWorker>(radio_plugins[i], config_.radios[i], config_.file,
+                                                 static_cast<int32_t>(i), eui, bus_, stats_);
+        } else {
+            inst =
+                std::make_unique<PluginInstance>(radio_plugins[i], config_.radios[i], config_.file,
+                                                 static_cast<int32_t>(i), eui, bus_, stats_);
+        }
         inst->create();
         radios_.push_back(std::move(inst));
     }
@@ -162,8 +169,7 @@ void Gateway::start()
         }
         for (auto& r : radios_) {
             r->start();
-            log_info(kComponent, "started radio " + r->name() + " (" + r->descriptor().name + " " +
-                                     r->descriptor().version + ")");
+            log_info(kComponent, "started radio " + r->name() + " (" + r->plugin_text() + ")");
         }
     } catch (...) {
         stop();

@@ -48,7 +48,7 @@ private:
     std::string plugin_dir_;
     EventBus bus_;
     Stats stats_;
-    std::vector<std::unique_ptr<PluginInstance>> radios_;
+    std::vector<std::unique_ptr<RadioInstance>> radios_;
     std::vector<std::unique_ptr<PluginInstance>> transports_;
     std::unique_ptr<TimeKeeper> time_keeper_;
     std::unique_ptr<Scheduler> scheduler_;

@@ -6,6 +6,7 @@
 #include "log.hpp"
 #include "options.hpp"
 #include "plugin_loader.hpp"
+#include "radio_worker.hpp"
 
 #include <csignal>
 #include <cstdio>
@@ -177,6 +178,10 @@ int run(const Args& args)
 
 int main(int argc, char** argv)
 {
+    // Hidden: the daemon runs a radio driver in a process of its own (radio_worker.hpp).
+    if (argc >= 2 && std::strcmp(argv[1], "--radio-worker") == 0) {
+        return radio_worker_main(argc, argv);
+    }
     Args args;
     if (int rc = parse_args(argc, argv, args); rc >= 0) {
         return rc;

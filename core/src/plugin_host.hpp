@@ -24,7 +24,22 @@ struct fwd_host {
 
 namespace forwarder::core {
 
-class PluginInstance : public TxRadio {
+// What the gateway needs of a radio, wherever its driver runs: in this process
+// (PluginInstance) or in a worker process of its own (RadioWorker).
+class RadioInstance : public TxRadio {
+public:
+    // Throw ConfigError, located at the option the plugin names when it can be.
+    virtual void create() = 0;
+    virtual void start() = 0;
+    virtual void stop() = 0;
+    virtual const std::string& name() const = 0;
+    // "<plugin name> <plugin version>" for log lines.
+    virtual std::string plugin_text() const = 0;
+    // A filter that may rewrite each published Uplink (GPS time stamps).
+    virtual void set_uplink_stamper(std::function<bool(std::string&)> stamper) = 0;
+};
+
+class PluginInstance : public RadioInstance {
 public:
     PluginInstance(std::shared_ptr<LoadedPlugin> plugin, PluginSpec spec, std::string config_file,
                    int32_t radio_index, uint64_t gateway_eui, EventBus& bus, Stats& stats);
@@ -34,11 +49,15 @@ public:
     PluginInstance& operator=(const PluginInstance&) = delete;
 
     // Throws ConfigError, located at the option the plugin names when it can be.
-    void create();
-    void start();
-    void stop();
+    void create() override;
+    void start() override;
+    void stop() override;
 
-    const std::string& name() const { return spec_.name; }
+    const std::string& name() const override { return spec_.name; }
+    std::string plugin_text() const override
+    {
+        return std::string(descriptor().name) + " " + descriptor().version;
+    }
     const fwd_plugin_v1& descriptor() const { return *plugin_->descriptor; }
 
     // TxRadio (radio plugins only).
@@ -52,7 +71,7 @@ public:
     bool last_pps(uint32_t& count_us, uint64_t& edge_mono_us) override;
 
     // Radio plugins: a filter that may rewrite each published Uplink (GPS time stamps).
-    void set_uplink_stamper(std::function<bool(std::string&)> stamper)
+    void set_uplink_stamper(std::function<bool(std::string&)> stamper) override
     {
         uplink_stamper_ = std::move(stamper);
     }

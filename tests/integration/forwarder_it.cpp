@@ -439,6 +439,7 @@ TEST(Sx1302Driver, LoadsThroughTheRealLoaderAndChecksBoardProfiles)
     const std::string good = tmp / "good.yaml";
     write_file(good, "plugin_dir: " + dir +
                          "\nradios:\n  - driver: sx1302\n    options:\n      board: rak2287\n"
+                         "      boards_dir: " + kSourceDir + "/config/boards\n"
                          "      board_overrides: {com_path: /dev/spidev1.0}\n");
     EXPECT_EQ(run({kBinary, "--check-config", good}, out, err), 0) << err;
     const std::string bad = tmp / "bad.yaml";

@@ -57,6 +57,18 @@ TEST_F(ConfigTest, MinimalConfigHasDefaults)
     EXPECT_EQ(c.stats_interval_s, 60u);
 }
 
+TEST_F(ConfigTest, RadioProcessModes)
+{
+    Config c = load_config(write("radios:\n  - driver: virtual\n  - driver: sx1302\n"
+                                 "  - driver: virtual\n    process: worker\n"
+                                 "  - driver: sx1302\n    process: inline\n"));
+    ASSERT_EQ(c.radios.size(), 4u);
+    EXPECT_FALSE(c.radios[0].runs_in_worker()); // auto: virtual stays in the daemon
+    EXPECT_TRUE(c.radios[1].runs_in_worker());  // auto: hardware drivers get a worker
+    EXPECT_TRUE(c.radios[2].runs_in_worker());
+    EXPECT_FALSE(c.radios[3].runs_in_worker());
+}
+
 TEST_F(ConfigTest, FullConfig)
 {
     Config c = load_config(write(R"(gateway:
@@ -113,6 +125,10 @@ TEST_F(ConfigTest, ErrorsNameFileLineColumnAndKeyPath)
          "radios[1].name: instance name 'radio0' is used twice"},
         {"radios:\n  - driver: virtual\n    options: [1, 2]\n",
          "3:14: radios[0].options: expected a mapping"},
+        {"radios:\n  - driver: virtual\n    process: fork\n",
+         "3:14: radios[0].process: expected auto, worker or inline, got 'fork'"},
+        {"radios:\n  - driver: virtual\ntransports:\n  - plugin: capture\n    process: worker\n",
+         "5:5: transports[0].process: unknown key"},
     };
     for (const auto& c : cases) {
         const std::string err = error_of(c.yaml);
