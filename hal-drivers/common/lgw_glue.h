@@ -18,7 +18,12 @@
 extern "C" {
 #endif
 
-enum fwd_lgw_radio_type { FWD_RADIO_NONE = 0, FWD_RADIO_SX1255, FWD_RADIO_SX1257, FWD_RADIO_SX1250 };
+enum fwd_lgw_radio_type {
+    FWD_RADIO_NONE = 0,
+    FWD_RADIO_SX1255,
+    FWD_RADIO_SX1257,
+    FWD_RADIO_SX1250
+};
 
 struct fwd_lgw_radio {
     int enable;
@@ -27,7 +32,8 @@ struct fwd_lgw_radio {
     float tcomp[5]; /* RSSI temperature compensation coefficients a..e */
     int type;       /* fwd_lgw_radio_type */
     int tx_enable;
-    int single_input_mode; /* SX1250 */
+    int single_input_mode;     /* SX1250 */
+    uint32_t tx_notch_freq_hz; /* SX1301 TX notch filter, 126000..250000; 0 = HAL default */
 };
 
 struct fwd_lgw_gain {
@@ -69,6 +75,12 @@ struct fwd_lgw_chip {
     int max_rx;         /* packets per lgw_receive call */
     int fine_timestamp; /* SX1303 fine timestamps possible */
     int has_eui;        /* lgw_get_eui exists */
+    int usb_only;       /* the HAL reaches the chip over USB only (picoGW): no SPI */
+    /* Reach of 250 / 500 kHz channels when wider than if_span_hz (SX1301/SX1308: the radio
+     * bandwidth grows with the channel's, libloragw.md §3); 0: if_span_hz. */
+    int32_t if_span_250_hz;
+    int32_t if_span_500_hz;
+    int spi_only; /* the HAL reaches the chip over SPI only (lora_gateway) */
 };
 const struct fwd_lgw_chip* fwd_lgw_chip_info(void);
 
@@ -126,10 +138,16 @@ struct fwd_lgw_tx {
 /* 0 = programmed, 1 = refused by listen before talk, -1 = error (`err` filled). */
 int fwd_lgw_send(const struct fwd_lgw_tx* tx, char* err, size_t err_len);
 
-enum fwd_lgw_tx_status { FWD_TX_UNKNOWN = 0, FWD_TX_OFF, FWD_TX_FREE, FWD_TX_SCHEDULED, FWD_TX_EMITTING };
+enum fwd_lgw_tx_status {
+    FWD_TX_UNKNOWN = 0,
+    FWD_TX_OFF,
+    FWD_TX_FREE,
+    FWD_TX_SCHEDULED,
+    FWD_TX_EMITTING
+};
 int fwd_lgw_tx_status(uint8_t rf_chain); /* fwd_lgw_tx_status, FWD_TX_UNKNOWN on error */
 
-int fwd_lgw_counter(uint32_t* count_us);   /* 0 or -1 */
+int fwd_lgw_counter(uint32_t* count_us);     /* 0 or -1 */
 int fwd_lgw_pps_counter(uint32_t* count_us); /* counter latched at the last PPS edge */
 int fwd_lgw_eui(uint64_t* eui);
 int fwd_lgw_temperature(float* celsius);

@@ -29,7 +29,7 @@ const fwd_option kOptions[] = {
     {"full_duplex", FWD_OPT_BOOL, 0, "false", "radios may receive while transmitting"},
     {"radios", FWD_OPT_LIST, 0, nullptr,
      "two radios: {type: SX1250|SX1257|SX1255, rssi_offset, rssi_tcomp: [a,b,c,d,e], "
-     "tx_enable, single_input_mode}"},
+     "tx_enable, single_input_mode, tx_notch_freq (SX1301)}"},
     {"tx_gain_lut", FWD_OPT_LIST, 0, nullptr,
      "TX gains: {radio, rf_power, pa_gain, pwr_idx (SX1250) | dig_gain, dac_gain, mix_gain}"},
     {"lead_time_us", FWD_OPT_INT, 0, "40000",
@@ -98,6 +98,24 @@ int radio_type(const std::string& key, const std::string& t)
     throw sdk::Error(key + ": expected SX1250, SX1257, SX1255 or none, got '" + t + "'");
 }
 
+// The chip's reference radio when neither a board profile nor `radios:` says otherwise:
+// SX1250 on the SX1302 (Corecell), SX1257 on the SX1301 (no temperature compensation).
+bool sx1302_chip()
+{
+    return std::string_view(fwd_lgw_chip_info()->name) == "sx1302";
+}
+
+Radio default_radio()
+{
+    Radio r;
+    if (!sx1302_chip()) {
+        r.type = FWD_RADIO_SX1257;
+        r.rssi_offset = -166.0f;
+        std::fill(std::begin(r.tcomp), std::end(r.tcomp), 0.0f);
+    }
+    return r;
+}
+
 uint64_t monotonic_now(const sdk::Host& host)
 {
     return host.monotonic_us();
@@ -160,6 +178,7 @@ void apply_board(Options& o, const boards::BoardProfile& b)
             r.tcomp[4] = static_cast<float>(p.rssi_tcomp->coeff_e);
         }
         r.tx_enable = p.tx_enable;
+        r.tx_notch_freq = p.tx_notch_freq.value_or(0);
     }
     // One gain table per board: it belongs to the transmitting radio.
     const size_t tx =
@@ -199,8 +218,14 @@ Options parse_options(const std::string& yaml)
         throw sdk::Error("options: not valid YAML: " + e.msg);
     }
     Options o;
-    // Reference SX1250 radios: radio 0 transmits (Semtech Corecell).
+    // Reference radios of the chip: radio 0 transmits.
+    o.radios[0] = o.radios[1] = default_radio();
     o.radios[0].tx_enable = true;
+    o.radios[1].tx_enable = false;
+    if (fwd_lgw_chip_info()->usb_only) {
+        o.usb = true;
+        o.com_path = "/dev/ttyACM0";
+    }
     if (!root.IsDefined() || root.IsNull()) {
         return o;
     }
@@ -237,6 +262,14 @@ Options parse_options(const std::string& yaml)
             if (t != "spi" && t != "usb") {
                 throw sdk::Error("com_type: expected spi or usb, got '" + t + "'");
             }
+            if (t == "usb" && fwd_lgw_chip_info()->spi_only) {
+                throw sdk::Error(std::string("com_type: the ") + fwd_lgw_chip_info()->name +
+                                 " driver supports only spi");
+            }
+            if (t == "spi" && fwd_lgw_chip_info()->usb_only) {
+                throw sdk::Error(std::string("com_type: the ") + fwd_lgw_chip_info()->name +
+                                 " driver supports only usb");
+            }
             o.usb = t == "usb";
             if (o.usb && !root["com_path"]) {
                 o.com_path = "/dev/ttyACM0";
@@ -256,13 +289,16 @@ Options parse_options(const std::string& yaml)
             }
             for (size_t i = 0; i < v.size(); ++i) {
                 const std::string at = "radios[" + std::to_string(i) + "]";
-                Radio r;
+                Radio r = default_radio();
                 r.tx_enable = false;
                 for (const auto& f : v[i]) {
                     const std::string name = f.first.Scalar();
                     const std::string k = at + "." + name;
                     if (name == "type") {
                         r.type = radio_type(k, text(k, f.second));
+                        if (r.type == FWD_RADIO_SX1250 && !sx1302_chip()) {
+                            throw sdk::Error(k + ": SX1250 radios need the sx1302 driver");
+                        }
                     } else if (name == "rssi_offset") {
                         r.rssi_offset = real(k, f.second);
                     } else if (name == "rssi_tcomp") {
@@ -276,9 +312,12 @@ Options parse_options(const std::string& yaml)
                         r.tx_enable = flag(k, f.second);
                     } else if (name == "single_input_mode") {
                         r.single_input_mode = flag(k, f.second);
+                    } else if (name == "tx_notch_freq") {
+                        r.tx_notch_freq = integer<uint32_t>(k, f.second, 126'000, 250'000);
                     } else {
                         throw sdk::Error(k + ": unknown; expected type, rssi_offset, "
-                                             "rssi_tcomp, tx_enable, single_input_mode");
+                                             "rssi_tcomp, tx_enable, single_input_mode, "
+                                             "tx_notch_freq");
                     }
                 }
                 o.radios[i] = r;
@@ -459,6 +498,7 @@ fwd_lgw_config hal_config(const Options& o, const v1::RadioConfig& plan)
         radio.type = o.radios[r].type;
         radio.tx_enable = (o.radios[r].tx_enable || tx_from_plan[r]) && radio.enable ? 1 : 0;
         radio.single_input_mode = o.radios[r].single_input_mode ? 1 : 0;
+        radio.tx_notch_freq_hz = o.radios[r].tx_notch_freq;
         c.gain_count[r] = static_cast<uint8_t>(o.gains[r].size());
         for (size_t i = 0; i < o.gains[r].size(); ++i) {
             const Gain& g = o.gains[r][i];
@@ -473,11 +513,16 @@ fwd_lgw_config hal_config(const Options& o, const v1::RadioConfig& plan)
         }
         const int64_t offset =
             static_cast<int64_t>(all[index].freq) - static_cast<int64_t>(centers[r]);
-        if (std::llabs(offset) + all[index].bw / 2 > span) {
+        const fwd_lgw_chip* chip = fwd_lgw_chip_info();
+        const int32_t reach =
+            all[index].bw >= 500'000 && chip->if_span_500_hz > span   ? chip->if_span_500_hz
+            : all[index].bw >= 250'000 && chip->if_span_250_hz > span ? chip->if_span_250_hz
+                                                                      : span;
+        if (std::llabs(offset) + all[index].bw / 2 > reach) {
             throw sdk::Error(std::string(what) + " on " + std::to_string(all[index].freq) +
                              " Hz is " + std::to_string(offset) + " Hz from radio " +
                              std::to_string(r) + "'s centre; the " + fwd_lgw_chip_info()->name +
-                             " reaches ±" + std::to_string(span / 1000) + " kHz");
+                             " reaches ±" + std::to_string(reach / 1000) + " kHz");
         }
         fwd_lgw_channel ch{};
         ch.enable = 1;
@@ -779,6 +824,10 @@ void LgwRadio::transmit(std::string_view bytes, uint32_t count_us)
     fwd_lgw_tx tx{};
     tx.freq_hz = static_cast<uint32_t>(req.frequency_hz());
     tx.mode = FWD_TX_TIMESTAMPED;
+    // A frame at a GPS second + 1.5 ms (a class B beacon) goes out on the PPS edge itself
+    // (ON_GPS) when the chip sees PPS: exact whatever the counter↔GPS mapping's error.
+    const bool on_pps = req.timing().when_case() == v1::TxTiming::kGpsTimeUs &&
+                        req.timing().gps_time_us() % 1'000'000 == 1'500;
     tx.count_us = count_us;
     uint8_t chain = static_cast<uint8_t>(req.rf_chain() < 2 ? req.rf_chain() : 0);
     if (!options_.radios[chain].tx_enable) {
@@ -825,6 +874,10 @@ void LgwRadio::transmit(std::string_view bytes, uint32_t count_us)
         if (fwd_lgw_tx_status(chain) == FWD_TX_EMITTING) {
             host_.stat_add("tx_busy");
             throw sdk::Error("RF chain " + std::to_string(chain) + " is still emitting");
+        }
+        uint32_t pps = 0;
+        if (on_pps && fwd_lgw_pps_counter(&pps) == 0) {
+            tx.mode = FWD_TX_ON_GPS;
         }
         rc = fwd_lgw_send(&tx, err, sizeof err);
     }

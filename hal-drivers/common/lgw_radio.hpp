@@ -31,6 +31,7 @@ struct Radio {
     float tcomp[5] = {0, 0, 20.41f, 2162.56f, 0};
     bool tx_enable = false;
     bool single_input_mode = false;
+    uint32_t tx_notch_freq = 0; // Hz, SX1301 only; 0 = the HAL's default
 };
 
 struct Gain {

@@ -64,7 +64,7 @@ const struct fwd_lgw_chip* fwd_lgw_chip_info(void)
 {
     /* IF channels reach ±800 kHz whatever their width (libloragw.md §2.1); up to 255
      * packets per lgw_receive, fine timestamps on an SX1303, EUI from OTP. */
-    static const struct fwd_lgw_chip chip = {"sx1302", 800000, 255, 1, 1};
+    static const struct fwd_lgw_chip chip = {"sx1302", 800000, 255, 1, 1, 0, 0, 0, 0};
     return &chip;
 }
 

@@ -241,11 +241,11 @@ static uint32_t bw_hz(uint8_t bw)
 /* ------------------------------------------------------------------------------------------ */
 /* configuration                                                                                */
 
-#define SETCONF_PROLOGUE(fn)                                                                   \
-    int rc = LGW_HAL_SUCCESS;                                                                  \
-    lock();                                                                                    \
-    if (enter(fn) || st.started || conf == NULL) {                                             \
-        rc = LGW_HAL_ERROR;                                                                    \
+#define SETCONF_PROLOGUE(fn)                                                                       \
+    int rc = LGW_HAL_SUCCESS;                                                                      \
+    lock();                                                                                        \
+    if (enter(fn) || st.started || conf == NULL) {                                                 \
+        rc = LGW_HAL_ERROR;                                                                        \
     }
 
 int lgw_board_setconf(struct lgw_conf_board_s* conf)

@@ -439,6 +439,35 @@ TEST_F(Sx1302Driver, EmissionIsCheckedAfterTheTxTime)
     EXPECT_TRUE(host_.logged("did not start"));
 }
 
+TEST_F(Sx1302Driver, BeaconsGoOutOnThePpsEdgeWhenThereIsOne)
+{
+    auto& r = make();
+    r.start();
+    plan(r);
+    ASSERT_TRUE(wait_started(r));
+    v1::TxRequest beacon;
+    beacon.set_payload(std::string(17, '\0'));
+    beacon.set_frequency_hz(869'525'000);
+    auto* lora = beacon.mutable_modulation()->mutable_lora();
+    lora->set_spreading_factor(9);
+    lora->set_bandwidth_hz(125'000);
+    beacon.set_implicit_header(true);
+    beacon.set_preamble(10);
+    beacon.mutable_timing()->set_gps_time_us(3'422'683'136ull * 1'000'000 + 1'500);
+    // Without PPS: timestamped at the counter value the scheduler resolved.
+    r.transmit(beacon.SerializeAsString(), r.counter_now() + 100'000);
+    lgw_pkt_tx_s tx{};
+    ASSERT_EQ(fake_lgw_tx_get(0, &tx), 0);
+    EXPECT_EQ(tx.tx_mode, TIMESTAMPED);
+    EXPECT_TRUE(tx.no_header);
+    EXPECT_EQ(tx.preamble, 10);
+    std::this_thread::sleep_for(400ms); // let it finish (SF9, 17 B)
+    fake_lgw_set_pps(1);
+    r.transmit(beacon.SerializeAsString(), r.counter_now() + 100'000);
+    ASSERT_EQ(fake_lgw_tx_get(1, &tx), 0);
+    EXPECT_EQ(tx.tx_mode, ON_GPS);
+}
+
 TEST_F(Sx1302Driver, AFailedStartIsRetriedWithBackoff)
 {
     fake_lgw_fail("lgw_start", 2);

@@ -24,9 +24,9 @@ void fake_lgw_reset(void);
  * The concentrator counter is a 32-bit µs counter: start + elapsed µs (mod 2^32). Elapsed time
  * comes from CLOCK_MONOTONIC, or, in manual mode, only from fake_lgw_advance_us(). */
 void fake_lgw_set_counter_start(uint32_t start_us); /* counter = start_us now */
-void fake_lgw_set_manual_clock(int manual);          /* 1: time only moves with advance_us */
-void fake_lgw_advance_us(uint64_t us);               /* manual mode only; ignored otherwise */
-uint32_t fake_lgw_counter_now(void);                 /* the counter (works while stopped) */
+void fake_lgw_set_manual_clock(int manual);         /* 1: time only moves with advance_us */
+void fake_lgw_advance_us(uint64_t us);              /* manual mode only; ignored otherwise */
+uint32_t fake_lgw_counter_now(void);                /* the counter (works while stopped) */
 /* PPS simulation: when on, lgw_get_trigcnt returns the counter at the last whole host second
  * (CLOCK_REALTIME second boundary; in manual mode every 1 000 000 µs of elapsed time). */
 void fake_lgw_set_pps(int on);
@@ -48,8 +48,8 @@ struct fake_lgw_tx_info {
     uint32_t start_us;        /* counter value at which emission starts (ON_GPS: next PPS) */
 };
 size_t fake_lgw_tx_count(void);
-int fake_lgw_tx_get(size_t index, struct lgw_pkt_tx_s* out);           /* 0 or -1 */
-int fake_lgw_tx_get_info(size_t index, struct fake_lgw_tx_info* out);  /* 0 or -1 */
+int fake_lgw_tx_get(size_t index, struct lgw_pkt_tx_s* out);          /* 0 or -1 */
+int fake_lgw_tx_get_info(size_t index, struct fake_lgw_tx_info* out); /* 0 or -1 */
 size_t fake_lgw_lbt_refused_count(void); /* lgw_send calls answered LGW_LBT_NOT_ALLOWED */
 
 /* ---- error injection ----

@@ -8,10 +8,6 @@
 #ifndef FAKE_LORAGW_COM_H
 #define FAKE_LORAGW_COM_H
 
-typedef enum com_type_e {
-    LGW_COM_SPI,
-    LGW_COM_USB,
-    LGW_COM_UNKNOWN
-} lgw_com_type_t;
+typedef enum com_type_e { LGW_COM_SPI, LGW_COM_USB, LGW_COM_UNKNOWN } lgw_com_type_t;
 
 #endif /* FAKE_LORAGW_COM_H */

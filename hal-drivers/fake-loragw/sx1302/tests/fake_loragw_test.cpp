@@ -75,17 +75,17 @@ TEST_F(FakeLoragw, RecordsSetconfCallsInOrder)
     ifc.freq_hz = -400000;
     ifc.datarate = DR_LORA_SF7;
     EXPECT_EQ(lgw_rxif_setconf(0, &ifc), LGW_HAL_SUCCESS);
-    ifc.freq_hz = 750000;  // 750 kHz + 62.5 kHz > 800 kHz
+    ifc.freq_hz = 750000; // 750 kHz + 62.5 kHz > 800 kHz
     EXPECT_EQ(lgw_rxif_setconf(1, &ifc), LGW_HAL_ERROR);
 
     EXPECT_EQ(lgw_start(), LGW_HAL_SUCCESS);
-    EXPECT_EQ(lgw_board_setconf(&board), LGW_HAL_ERROR);  // refused while started
+    EXPECT_EQ(lgw_board_setconf(&board), LGW_HAL_ERROR); // refused while started
     EXPECT_EQ(lgw_stop(), LGW_HAL_SUCCESS);
 
     ASSERT_EQ(fake_lgw_call_log_size(), 8u);
-    const char* expected[] = {"lgw_board_setconf", "lgw_txgain_setconf", "lgw_rxrf_setconf",
-                              "lgw_rxif_setconf",  "lgw_rxif_setconf",   "lgw_start",
-                              "lgw_board_setconf", "lgw_stop"};
+    const char* expected[] = {
+        "lgw_board_setconf", "lgw_txgain_setconf", "lgw_rxrf_setconf",  "lgw_rxif_setconf",
+        "lgw_rxif_setconf",  "lgw_start",          "lgw_board_setconf", "lgw_stop"};
     for (size_t i = 0; i < 8; ++i) {
         fake_lgw_call c{};
         ASSERT_EQ(fake_lgw_call_log_get(i, &c), 0);
@@ -109,7 +109,7 @@ TEST_F(FakeLoragw, RecordsSetconfCallsInOrder)
     EXPECT_EQ(fake_lgw_get_txgain_conf(1, &got), -1);
     lgw_conf_rxif_s got_if{};
     EXPECT_EQ(fake_lgw_get_rxif_conf(0, &got_if), 0);
-    EXPECT_EQ(fake_lgw_get_rxif_conf(1, &got_if), -1);  // refused, so never stored
+    EXPECT_EQ(fake_lgw_get_rxif_conf(1, &got_if), -1); // refused, so never stored
     EXPECT_EQ(fake_lgw_call_count("lgw_rxif_setconf"), 2);
 
     fake_lgw_reset();
@@ -138,16 +138,16 @@ TEST_F(FakeLoragw, RejectsInvalidConfiguration)
 TEST_F(FakeLoragw, CounterStartsWhereToldAndWraps)
 {
     uint32_t cnt = 0;
-    EXPECT_EQ(lgw_get_instcnt(&cnt), LGW_HAL_ERROR);  // not started
+    EXPECT_EQ(lgw_get_instcnt(&cnt), LGW_HAL_ERROR); // not started
     ASSERT_EQ(lgw_start(), LGW_HAL_SUCCESS);
 
-    fake_lgw_set_counter_start(0xFFFFFFFFu - 20000u);  // 20 ms before the wrap
+    fake_lgw_set_counter_start(0xFFFFFFFFu - 20000u); // 20 ms before the wrap
     ASSERT_EQ(lgw_get_instcnt(&cnt), LGW_HAL_SUCCESS);
     EXPECT_GE(cnt, 0xFFFFFFFFu - 20000u);
     std::this_thread::sleep_for(std::chrono::milliseconds(40));
     ASSERT_EQ(lgw_get_instcnt(&cnt), LGW_HAL_SUCCESS);
-    EXPECT_GE(cnt, 15000u);    // wrapped, and about 20 ms past zero
-    EXPECT_LT(cnt, 2000000u);  // but not absurdly far
+    EXPECT_GE(cnt, 15000u);   // wrapped, and about 20 ms past zero
+    EXPECT_LT(cnt, 2000000u); // but not absurdly far
 
     // manual clock: deterministic
     fake_lgw_set_manual_clock(1);
@@ -162,11 +162,11 @@ TEST_F(FakeLoragw, TrigcntIsTheCounterAtTheLastPps)
 {
     ASSERT_EQ(lgw_start(), LGW_HAL_SUCCESS);
     uint32_t trig = 0;
-    EXPECT_EQ(lgw_get_trigcnt(&trig), LGW_HAL_ERROR);  // no PPS
+    EXPECT_EQ(lgw_get_trigcnt(&trig), LGW_HAL_ERROR); // no PPS
     fake_lgw_set_pps(1);
 
     fake_lgw_set_manual_clock(1);
-    fake_lgw_set_counter_start(1000);  // elapsed so far is real, continue deterministically
+    fake_lgw_set_counter_start(1000); // elapsed so far is real, continue deterministically
     fake_lgw_advance_us(3'000'000);
     uint32_t inst = 0;
     ASSERT_EQ(lgw_get_instcnt(&inst), LGW_HAL_SUCCESS);
@@ -205,7 +205,7 @@ TEST_F(FakeLoragw, ScriptedReceptionsAreSplitByMaxPkt)
         ASSERT_EQ(fake_lgw_push_rx(&p), 0);
     }
     lgw_pkt_rx_s out[4]{};
-    EXPECT_EQ(lgw_receive(4, out), LGW_HAL_ERROR);  // not started
+    EXPECT_EQ(lgw_receive(4, out), LGW_HAL_ERROR); // not started
     ASSERT_EQ(lgw_start(), LGW_HAL_SUCCESS);
     ASSERT_EQ(lgw_receive(2, out), 2);
     EXPECT_EQ(out[0].payload[0], 0);
@@ -218,7 +218,7 @@ TEST_F(FakeLoragw, ScriptedReceptionsAreSplitByMaxPkt)
     fake_lgw_advance_us(50);
     ASSERT_EQ(lgw_receive(4, out), 1);
     EXPECT_EQ(out[0].payload[0], 4);
-    EXPECT_EQ(out[0].count_us, 827u);  // stamped with the counter on delivery
+    EXPECT_EQ(out[0].count_us, 827u); // stamped with the counter on delivery
     EXPECT_EQ(lgw_receive(4, out), 0);
     EXPECT_EQ(fake_lgw_rx_pending(), 0u);
 }
@@ -226,7 +226,7 @@ TEST_F(FakeLoragw, ScriptedReceptionsAreSplitByMaxPkt)
 TEST_F(FakeLoragw, TimestampedTxGoesScheduledEmittingFree)
 {
     fake_lgw_set_manual_clock(1);
-    fake_lgw_set_counter_start(0xFFFFFFFFu - 10000u);  // TX crosses the counter wrap
+    fake_lgw_set_counter_start(0xFFFFFFFFu - 10000u); // TX crosses the counter wrap
     configure_tx_chain(0);
     ASSERT_EQ(lgw_start(), LGW_HAL_SUCCESS);
 
@@ -238,7 +238,7 @@ TEST_F(FakeLoragw, TimestampedTxGoesScheduledEmittingFree)
 
     lgw_pkt_tx_s p = lora_tx(DR_LORA_SF7, BW_125KHZ, 23, true);
     p.tx_mode = TIMESTAMPED;
-    p.count_us = fake_lgw_counter_now() + 40000u;  // wraps to 29 999
+    p.count_us = fake_lgw_counter_now() + 40000u; // wraps to 29 999
     ASSERT_EQ(lgw_send(&p), LGW_HAL_SUCCESS);
 
     ASSERT_EQ(fake_lgw_tx_count(), 1u);
@@ -291,7 +291,7 @@ TEST_F(FakeLoragw, ImmediateEmitsAtOnceAndAbortFrees)
     EXPECT_EQ(code, TX_EMITTING);
     fake_lgw_advance_us(1'000'000);
     ASSERT_EQ(lgw_status(0, TX_STATUS, &code), LGW_HAL_SUCCESS);
-    EXPECT_EQ(code, TX_EMITTING);  // SF12 23 B is ~1.48 s
+    EXPECT_EQ(code, TX_EMITTING); // SF12 23 B is ~1.48 s
     ASSERT_EQ(lgw_abort_tx(0), LGW_HAL_SUCCESS);
     ASSERT_EQ(lgw_status(0, TX_STATUS, &code), LGW_HAL_SUCCESS);
     EXPECT_EQ(code, TX_FREE);
@@ -308,7 +308,7 @@ TEST_F(FakeLoragw, OnGpsWaitsForTheNextPps)
     uint8_t code = 0;
     fake_lgw_advance_us(5'000'000);
     ASSERT_EQ(lgw_status(0, TX_STATUS, &code), LGW_HAL_SUCCESS);
-    EXPECT_EQ(code, TX_SCHEDULED);  // no PPS: never starts
+    EXPECT_EQ(code, TX_SCHEDULED); // no PPS: never starts
 
     fake_lgw_set_pps(1);
     ASSERT_EQ(lgw_send(&p), LGW_HAL_SUCCESS);
@@ -322,16 +322,16 @@ TEST_F(FakeLoragw, OnGpsWaitsForTheNextPps)
 TEST_F(FakeLoragw, SendChecksStateAndParameters)
 {
     lgw_pkt_tx_s p = lora_tx(DR_LORA_SF7, BW_125KHZ, 10, true);
-    EXPECT_EQ(lgw_send(&p), LGW_HAL_ERROR);  // not started
+    EXPECT_EQ(lgw_send(&p), LGW_HAL_ERROR); // not started
     ASSERT_EQ(lgw_start(), LGW_HAL_SUCCESS);
-    EXPECT_EQ(lgw_send(&p), LGW_HAL_ERROR);  // rf chain 0 not configured for TX
+    EXPECT_EQ(lgw_send(&p), LGW_HAL_ERROR); // rf chain 0 not configured for TX
     lgw_stop();
     configure_tx_chain(0);
     ASSERT_EQ(lgw_start(), LGW_HAL_SUCCESS);
-    p.bandwidth = 0x03;  // an SX1301 value
+    p.bandwidth = 0x03; // an SX1301 value
     EXPECT_EQ(lgw_send(&p), LGW_HAL_ERROR);
     p.bandwidth = BW_125KHZ;
-    p.datarate = 0x02;  // SX1301 SF7 bitmask
+    p.datarate = 0x02; // SX1301 SF7 bitmask
     EXPECT_EQ(lgw_send(&p), LGW_HAL_ERROR);
     p.datarate = DR_LORA_SF7;
     EXPECT_EQ(lgw_send(&p), LGW_HAL_SUCCESS);
@@ -356,9 +356,9 @@ TEST_F(FakeLoragw, InjectedFailuresCountDown)
     ASSERT_EQ(fake_lgw_fail("lgw_receive", 1), 0);
     lgw_pkt_rx_s out[8];
     EXPECT_EQ(lgw_receive(8, out), -1);
-    EXPECT_EQ(lgw_receive(8, out), 1);  // the packet survived the failed call
+    EXPECT_EQ(lgw_receive(8, out), 1); // the packet survived the failed call
 
-    ASSERT_EQ(fake_lgw_fail("lgw_get_temperature", -1), 0);  // until cleared
+    ASSERT_EQ(fake_lgw_fail("lgw_get_temperature", -1), 0); // until cleared
     float t = 0;
     for (int i = 0; i < 5; ++i) {
         EXPECT_EQ(lgw_get_temperature(&t), LGW_HAL_ERROR);
@@ -377,7 +377,7 @@ TEST_F(FakeLoragw, LbtBusyRefusesThatFrequencyOnly)
     lgw_pkt_tx_s p = lora_tx(DR_LORA_SF10, BW_125KHZ, 12, true);
     p.freq_hz = 923200000;
     EXPECT_EQ(lgw_send(&p), LGW_LBT_NOT_ALLOWED);
-    p.freq_hz = 923205000;  // within ±10 kHz
+    p.freq_hz = 923205000; // within ±10 kHz
     EXPECT_EQ(lgw_send(&p), LGW_LBT_NOT_ALLOWED);
     p.freq_hz = 923400000;
     EXPECT_EQ(lgw_send(&p), LGW_HAL_SUCCESS);
@@ -391,7 +391,7 @@ TEST_F(FakeLoragw, LbtBusyRefusesThatFrequencyOnly)
 TEST_F(FakeLoragw, EuiVersionAndDefaults)
 {
     uint64_t eui = 0;
-    EXPECT_EQ(lgw_get_eui(&eui), LGW_HAL_ERROR);  // not started
+    EXPECT_EQ(lgw_get_eui(&eui), LGW_HAL_ERROR); // not started
     ASSERT_EQ(lgw_start(), LGW_HAL_SUCCESS);
     ASSERT_EQ(lgw_get_eui(&eui), LGW_HAL_SUCCESS);
     EXPECT_EQ(eui, 0x0016C001FF10A235ULL);
@@ -420,16 +420,15 @@ TEST_F(FakeLoragw, TimeOnAirMatchesTheHalFormula)
         {7, BW_125KHZ, 222, false, 348, 348416.0}, // 348.4 ms
         {9, BW_125KHZ, 23, false, 206, 205824.0},  // 205.8 ms
         {11, BW_125KHZ, 23, true, 741, 741376.0},  // 741.4 ms
-        {12, BW_125KHZ, 23, false, 1483, 1482752.0},
-        {12, BW_125KHZ, 51, false, 2466, 2465792.0},
+        {12, BW_125KHZ, 23, false, 1483, 1482752.0}, {12, BW_125KHZ, 51, false, 2466, 2465792.0},
         {8, BW_500KHZ, 23, false, 28, 28288.0},    // 28.3 ms
         {12, BW_500KHZ, 23, false, 371, 370688.0}, // HAL variant: 371, not 329.7
         {11, BW_500KHZ, 23, false, 206, 205824.0}, // HAL variant: 206, not 185
     };
     for (const Case& c : cases) {
         const lgw_pkt_tx_s p = lora_tx(c.sf, c.bw, c.size, c.no_crc);
-        EXPECT_EQ(lgw_time_on_air(&p), c.ms) << "SF" << c.sf << " bw " << int(c.bw) << " "
-                                             << c.size << " B crc " << !c.no_crc;
+        EXPECT_EQ(lgw_time_on_air(&p), c.ms)
+            << "SF" << c.sf << " bw " << int(c.bw) << " " << c.size << " B crc " << !c.no_crc;
         EXPECT_DOUBLE_EQ(fake_lgw_time_on_air_us(&p), c.us) << "SF" << c.sf;
     }
 
@@ -438,8 +437,8 @@ TEST_F(FakeLoragw, TimeOnAirMatchesTheHalFormula)
     fsk.datarate = 50000;
     fsk.preamble = 5;
     fsk.size = 23;
-    EXPECT_DOUBLE_EQ(fake_lgw_time_on_air_us(&fsk), 5440.0);  // timing.md: 5.44 ms
-    EXPECT_EQ(lgw_time_on_air(&fsk), 6u);                      // truncated + 1 ms margin
+    EXPECT_DOUBLE_EQ(fake_lgw_time_on_air_us(&fsk), 5440.0); // timing.md: 5.44 ms
+    EXPECT_EQ(lgw_time_on_air(&fsk), 6u);                    // truncated + 1 ms margin
 
     lgw_pkt_tx_s bad = lora_tx(7, 0x03, 23, true);
     EXPECT_EQ(lgw_time_on_air(&bad), 0u);
@@ -468,4 +467,4 @@ TEST_F(FakeLoragw, ControlCallsFromOtherThreadsAreSafe)
     EXPECT_EQ(received, 1000);
 }
 
-}  // namespace
+} // namespace
