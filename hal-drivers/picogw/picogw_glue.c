@@ -15,85 +15,11 @@
 #include <loragw_hal.h>
 #include <loragw_reg.h>
 
+/* Needs the HAL's constants: after its headers. */
+#include "lgw_glue_codes.h"
+
 #include <stdio.h>
 #include <string.h>
-
-static int fail(char* err, size_t err_len, const char* what)
-{
-    if (err != NULL && err_len > 0) {
-        snprintf(err, err_len, "%s", what);
-    }
-    return -1;
-}
-
-static uint8_t bandwidth_code(uint32_t hz)
-{
-    switch (hz) {
-    case 125000:
-        return BW_125KHZ;
-    case 250000:
-        return BW_250KHZ;
-    case 500000:
-        return BW_500KHZ;
-    default:
-        return BW_UNDEFINED;
-    }
-}
-
-static uint32_t bandwidth_hz(uint8_t code)
-{
-    switch (code) {
-    case BW_125KHZ:
-        return 125000;
-    case BW_250KHZ:
-        return 250000;
-    case BW_500KHZ:
-        return 500000;
-    default:
-        return 0;
-    }
-}
-
-/* Spreading factor number <-> the HAL's one-bit-per-SF datarate (SF7..SF12 only). */
-static uint32_t sf_code(uint32_t sf)
-{
-    switch (sf) {
-    case 7:
-        return DR_LORA_SF7;
-    case 8:
-        return DR_LORA_SF8;
-    case 9:
-        return DR_LORA_SF9;
-    case 10:
-        return DR_LORA_SF10;
-    case 11:
-        return DR_LORA_SF11;
-    case 12:
-        return DR_LORA_SF12;
-    default:
-        return DR_UNDEFINED;
-    }
-}
-
-static uint32_t sf_number(uint32_t code)
-{
-    switch (code) {
-    case DR_LORA_SF7:
-        return 7;
-    case DR_LORA_SF8:
-        return 8;
-    case DR_LORA_SF9:
-        return 9;
-    case DR_LORA_SF10:
-        return 10;
-    case DR_LORA_SF11:
-        return 11;
-    case DR_LORA_SF12:
-        return 12;
-    default:
-        return 0;
-    }
-}
 
 const struct fwd_lgw_chip* fwd_lgw_chip_info(void)
 {
@@ -112,7 +38,7 @@ static int configure(const struct fwd_lgw_config* c, char* err, size_t err_len)
     board.lorawan_public = c->lorawan_public != 0;
     board.clksrc = c->clksrc;
     if (lgw_board_setconf(board) != LGW_HAL_SUCCESS) {
-        return fail(err, err_len, "lgw_board_setconf refused the board configuration");
+        return glue_fail(err, err_len, "lgw_board_setconf refused the board configuration");
     }
     /* One gain table for the board: the transmitting chain's. */
     const int g = c->gain_count[0] > 0 ? 0 : 1;
@@ -130,7 +56,7 @@ static int configure(const struct fwd_lgw_config* c, char* err, size_t err_len)
             lut.lut[i].mix_gain = e->mix_gain;
         }
         if (lgw_txgain_setconf(&lut) != LGW_HAL_SUCCESS) {
-            return fail(err, err_len, "lgw_txgain_setconf refused the TX gain table");
+            return glue_fail(err, err_len, "lgw_txgain_setconf refused the TX gain table");
         }
     }
     for (uint8_t r = 0; r < 2; ++r) {
@@ -150,15 +76,15 @@ static int configure(const struct fwd_lgw_config* c, char* err, size_t err_len)
             break;
         default:
             if (rf.enable) {
-                return fail(err, err_len,
-                            "the picoGW has SX1255/SX1257 radios: set radios[].type (or use "
-                            "board: picocell)");
+                return glue_fail(err, err_len,
+                                 "the picoGW has SX1255/SX1257 radios: set radios[].type (or use "
+                                 "board: picocell)");
             }
             rf.type = LGW_RADIO_TYPE_NONE;
         }
         if (lgw_rxrf_setconf(r, rf) != LGW_HAL_SUCCESS) {
-            return fail(err, err_len,
-                        "lgw_rxrf_setconf refused a radio (type or centre frequency)");
+            return glue_fail(err, err_len,
+                             "lgw_rxrf_setconf refused a radio (type or centre frequency)");
         }
     }
     for (uint8_t i = 0; i < 8; ++i) {
@@ -171,9 +97,9 @@ static int configure(const struct fwd_lgw_config* c, char* err, size_t err_len)
         ifc.bandwidth = BW_125KHZ;
         ifc.datarate = DR_LORA_MULTI;
         if (lgw_rxif_setconf(i, ifc) != LGW_HAL_SUCCESS) {
-            return fail(err, err_len,
-                        "lgw_rxif_setconf refused a multi-SF channel (IF offset "
-                        "beyond the radio's +-462.5 kHz?)");
+            return glue_fail(err, err_len,
+                             "lgw_rxif_setconf refused a multi-SF channel (IF offset "
+                             "beyond the radio's +-462.5 kHz?)");
         }
     }
     {
@@ -182,13 +108,14 @@ static int configure(const struct fwd_lgw_config* c, char* err, size_t err_len)
         ifc.enable = c->lora_std.enable != 0;
         ifc.rf_chain = c->lora_std.rf_chain;
         ifc.freq_hz = c->lora_std.if_hz;
-        ifc.bandwidth = bandwidth_code(c->lora_std.bandwidth_hz);
-        ifc.datarate = sf_code(c->lora_std.datarate);
+        ifc.bandwidth = glue_bandwidth_code(c->lora_std.bandwidth_hz);
+        ifc.datarate = glue_sf_code(c->lora_std.datarate);
         if (ifc.enable && ifc.datarate == DR_UNDEFINED) {
-            return fail(err, err_len, "the LoRa standard channel needs SF7..SF12 on the SX1308");
+            return glue_fail(err, err_len,
+                             "the LoRa standard channel needs SF7..SF12 on the SX1308");
         }
         if (lgw_rxif_setconf(8, ifc) != LGW_HAL_SUCCESS) {
-            return fail(err, err_len, "lgw_rxif_setconf refused the LoRa standard channel");
+            return glue_fail(err, err_len, "lgw_rxif_setconf refused the LoRa standard channel");
         }
     }
     {
@@ -197,10 +124,10 @@ static int configure(const struct fwd_lgw_config* c, char* err, size_t err_len)
         ifc.enable = c->fsk.enable != 0;
         ifc.rf_chain = c->fsk.rf_chain;
         ifc.freq_hz = c->fsk.if_hz;
-        ifc.bandwidth = bandwidth_code(c->fsk.bandwidth_hz);
+        ifc.bandwidth = glue_bandwidth_code(c->fsk.bandwidth_hz);
         ifc.datarate = c->fsk.datarate;
         if (lgw_rxif_setconf(9, ifc) != LGW_HAL_SUCCESS) {
-            return fail(err, err_len, "lgw_rxif_setconf refused the FSK channel");
+            return glue_fail(err, err_len, "lgw_rxif_setconf refused the FSK channel");
         }
     }
     return 0;
@@ -211,9 +138,9 @@ int fwd_lgw_start(const struct fwd_lgw_config* c, char* err, size_t err_len)
     /* c->usb, full_duplex and fine_timestamp have no meaning here: USB only, half duplex,
      * no fine timestamps. */
     if (lgw_connect(c->com_path) != 0) {
-        return fail(err, err_len,
-                    "lgw_connect failed (no picoGW on com_path, tty busy, or wrong STM32 "
-                    "firmware)");
+        return glue_fail(err, err_len,
+                         "lgw_connect failed (no picoGW on com_path, tty busy, or wrong STM32 "
+                         "firmware)");
     }
     if (configure(c, err, err_len) != 0) {
         (void)lgw_disconnect();
@@ -221,13 +148,13 @@ int fwd_lgw_start(const struct fwd_lgw_config* c, char* err, size_t err_len)
     }
     if (lgw_start() != LGW_HAL_SUCCESS) {
         (void)lgw_disconnect();
-        return fail(err, err_len, "lgw_start failed (concentrator not answering over USB)");
+        return glue_fail(err, err_len, "lgw_start failed (concentrator not answering over USB)");
     }
 #ifdef LGW_GPS_EN
     /* No PPS on the PicoCell: keep LGW_TIMESTAMP free-running (see the top of this file). */
     if (lgw_reg_w(LGW_GPS_EN, 0) != 0) {
         (void)lgw_stop();
-        return fail(err, err_len, "cannot clear LGW_GPS_EN: the counter would not run");
+        return glue_fail(err, err_len, "cannot clear LGW_GPS_EN: the counter would not run");
     }
 #endif
     return 0;
@@ -272,8 +199,8 @@ int fwd_lgw_receive(struct fwd_lgw_rx* out, int max)
             o->crc = FWD_CRC_UNDEFINED;
         }
         o->lora = p->modulation == MOD_LORA;
-        o->bandwidth_hz = bandwidth_hz(p->bandwidth);
-        o->datarate = o->lora ? sf_number(p->datarate) : p->datarate;
+        o->bandwidth_hz = glue_bandwidth_hz(p->bandwidth);
+        o->datarate = o->lora ? glue_sf_number(p->datarate) : p->datarate;
         o->coding_rate = p->coderate;
         o->count_us = p->count_us;
         /* one RSSI value: the channel's; no signal RSSI, frequency offset or modem id */
@@ -299,13 +226,14 @@ int fwd_lgw_send(const struct fwd_lgw_tx* tx, char* err, size_t err_len)
     pkt.rf_power = tx->power_dbm;
     if (tx->lora) {
         pkt.modulation = MOD_LORA;
-        pkt.bandwidth = bandwidth_code(tx->bandwidth_hz);
+        pkt.bandwidth = glue_bandwidth_code(tx->bandwidth_hz);
         if (pkt.bandwidth == BW_UNDEFINED) {
-            return fail(err, err_len, "unsupported LoRa bandwidth");
+            return glue_fail(err, err_len, "unsupported LoRa bandwidth");
         }
-        pkt.datarate = sf_code(tx->datarate);
+        pkt.datarate = glue_sf_code(tx->datarate);
         if (pkt.datarate == DR_UNDEFINED) {
-            return fail(err, err_len, "unsupported spreading factor (the SX1308 has SF7..SF12)");
+            return glue_fail(err, err_len,
+                             "unsupported spreading factor (the SX1308 has SF7..SF12)");
         }
         pkt.coderate =
             (uint8_t)(tx->coding_rate >= 1 && tx->coding_rate <= 4 ? tx->coding_rate : 1);
@@ -329,11 +257,11 @@ int fwd_lgw_send(const struct fwd_lgw_tx* tx, char* err, size_t err_len)
     /* picoGW_hal has no LBT (libloragw.md §4); should a header define the lora_gateway code,
      * it means the same refusal. */
     if (rc == LGW_LBT_ISSUE) {
-        fail(err, err_len, "listen before talk: channel busy");
+        glue_fail(err, err_len, "listen before talk: channel busy");
         return 1;
     }
 #endif
-    return fail(err, err_len, "lgw_send refused the frame");
+    return glue_fail(err, err_len, "lgw_send refused the frame");
 }
 
 int fwd_lgw_tx_status(uint8_t rf_chain)

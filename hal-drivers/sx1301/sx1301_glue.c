@@ -10,93 +10,11 @@
 #include <loragw_hal.h>
 #include <loragw_reg.h>
 
+/* Needs the HAL's constants: after its headers. */
+#include "lgw_glue_codes.h"
+
 #include <stdio.h>
 #include <string.h>
-
-static int fail(char* err, size_t err_len, const char* what)
-{
-    if (err != NULL && err_len > 0) {
-        snprintf(err, err_len, "%s", what);
-    }
-    return -1;
-}
-
-static uint8_t bandwidth_code(uint32_t hz)
-{
-    switch (hz) {
-    case 125000:
-        return BW_125KHZ;
-    case 250000:
-        return BW_250KHZ;
-    case 500000:
-        return BW_500KHZ;
-    default:
-        return BW_UNDEFINED;
-    }
-}
-
-static uint32_t bandwidth_hz(uint8_t code)
-{
-    switch (code) {
-    case BW_125KHZ:
-        return 125000;
-    case BW_250KHZ:
-        return 250000;
-    case BW_500KHZ:
-        return 500000;
-    case BW_62K5HZ:
-        return 62500;
-    case BW_31K2HZ:
-        return 31200;
-    case BW_15K6HZ:
-        return 15600;
-    case BW_7K8HZ:
-        return 7800;
-    default:
-        return 0;
-    }
-}
-
-/* Spreading factor number → the v5 DR bit; DR_UNDEFINED outside SF7..SF12. */
-static uint32_t sf_code(uint32_t sf)
-{
-    switch (sf) {
-    case 7:
-        return DR_LORA_SF7;
-    case 8:
-        return DR_LORA_SF8;
-    case 9:
-        return DR_LORA_SF9;
-    case 10:
-        return DR_LORA_SF10;
-    case 11:
-        return DR_LORA_SF11;
-    case 12:
-        return DR_LORA_SF12;
-    default:
-        return DR_UNDEFINED;
-    }
-}
-
-static uint32_t sf_number(uint32_t code)
-{
-    switch (code) {
-    case DR_LORA_SF7:
-        return 7;
-    case DR_LORA_SF8:
-        return 8;
-    case DR_LORA_SF9:
-        return 9;
-    case DR_LORA_SF10:
-        return 10;
-    case DR_LORA_SF11:
-        return 11;
-    case DR_LORA_SF12:
-        return 12;
-    default:
-        return 0;
-    }
-}
 
 static enum lgw_radio_type_e radio_type(int type)
 {
@@ -170,7 +88,7 @@ int fwd_lgw_start(const struct fwd_lgw_config* c, char* err, size_t err_len)
 {
     counter_reset();
     if (c->usb) {
-        return fail(err, err_len, "the SX1301 HAL (lora_gateway) drives SPI boards only");
+        return glue_fail(err, err_len, "the SX1301 HAL (lora_gateway) drives SPI boards only");
     }
     /* c->com_path: stock lora_gateway compiles /dev/spidev0.0 in (§7); c->full_duplex and
      * c->fine_timestamp have no SX1301 equivalent. */
@@ -179,7 +97,7 @@ int fwd_lgw_start(const struct fwd_lgw_config* c, char* err, size_t err_len)
     board.lorawan_public = c->lorawan_public != 0;
     board.clksrc = c->clksrc;
     if (lgw_board_setconf(board) != LGW_HAL_SUCCESS) {
-        return fail(err, err_len, "lgw_board_setconf refused the board configuration");
+        return glue_fail(err, err_len, "lgw_board_setconf refused the board configuration");
     }
     /* One gain table for both chains: the transmitting radio's (else the first non-empty). */
     int table = -1;
@@ -207,13 +125,13 @@ int fwd_lgw_start(const struct fwd_lgw_config* c, char* err, size_t err_len)
             lut.lut[i].mix_gain = g->mix_gain;
         }
         if (lgw_txgain_setconf(&lut) != LGW_HAL_SUCCESS) {
-            return fail(err, err_len, "lgw_txgain_setconf refused the TX gain table");
+            return glue_fail(err, err_len, "lgw_txgain_setconf refused the TX gain table");
         }
     }
     for (uint8_t r = 0; r < 2; ++r) {
         const struct fwd_lgw_radio* radio = &c->radios[r];
         if (radio->enable && radio->type == FWD_RADIO_SX1250) {
-            return fail(err, err_len, "SX1250 radios need the sx1302 driver");
+            return glue_fail(err, err_len, "SX1250 radios need the sx1302 driver");
         }
         struct lgw_conf_rxrf_s rf;
         memset(&rf, 0, sizeof rf);
@@ -225,8 +143,8 @@ int fwd_lgw_start(const struct fwd_lgw_config* c, char* err, size_t err_len)
         rf.tx_notch_freq =
             radio->tx_notch_freq_hz != 0 ? radio->tx_notch_freq_hz : LGW_DEFAULT_NOTCH_FREQ;
         if (lgw_rxrf_setconf(r, rf) != LGW_HAL_SUCCESS) {
-            return fail(err, err_len,
-                        "lgw_rxrf_setconf refused a radio (type or centre frequency)");
+            return glue_fail(err, err_len,
+                             "lgw_rxrf_setconf refused a radio (type or centre frequency)");
         }
     }
     for (uint8_t i = 0; i < 8; ++i) {
@@ -239,9 +157,9 @@ int fwd_lgw_start(const struct fwd_lgw_config* c, char* err, size_t err_len)
         ifc.bandwidth = BW_125KHZ;
         ifc.datarate = DR_LORA_MULTI; /* SF7..SF12 */
         if (lgw_rxif_setconf(i, ifc) != LGW_HAL_SUCCESS) {
-            return fail(err, err_len,
-                        "lgw_rxif_setconf refused a multi-SF channel (IF offset "
-                        "beyond the radio's +-462.5 kHz?)");
+            return glue_fail(err, err_len,
+                             "lgw_rxif_setconf refused a multi-SF channel (IF offset "
+                             "beyond the radio's +-462.5 kHz?)");
         }
     }
     {
@@ -250,13 +168,14 @@ int fwd_lgw_start(const struct fwd_lgw_config* c, char* err, size_t err_len)
         ifc.enable = c->lora_std.enable != 0;
         ifc.rf_chain = c->lora_std.rf_chain;
         ifc.freq_hz = c->lora_std.if_hz;
-        ifc.bandwidth = bandwidth_code(c->lora_std.bandwidth_hz);
-        ifc.datarate = sf_code(c->lora_std.datarate);
+        ifc.bandwidth = glue_bandwidth_code(c->lora_std.bandwidth_hz);
+        ifc.datarate = glue_sf_code(c->lora_std.datarate);
         if (ifc.enable && (ifc.bandwidth == BW_UNDEFINED || ifc.datarate == DR_UNDEFINED)) {
-            return fail(err, err_len, "LoRa standard channel: SF7..SF12 at 125/250/500 kHz only");
+            return glue_fail(err, err_len,
+                             "LoRa standard channel: SF7..SF12 at 125/250/500 kHz only");
         }
         if (lgw_rxif_setconf(8, ifc) != LGW_HAL_SUCCESS) {
-            return fail(err, err_len, "lgw_rxif_setconf refused the LoRa standard channel");
+            return glue_fail(err, err_len, "lgw_rxif_setconf refused the LoRa standard channel");
         }
     }
     {
@@ -265,16 +184,17 @@ int fwd_lgw_start(const struct fwd_lgw_config* c, char* err, size_t err_len)
         ifc.enable = c->fsk.enable != 0;
         ifc.rf_chain = c->fsk.rf_chain;
         ifc.freq_hz = c->fsk.if_hz;
-        ifc.bandwidth = bandwidth_code(c->fsk.bandwidth_hz);
+        ifc.bandwidth = glue_bandwidth_code(c->fsk.bandwidth_hz);
         ifc.datarate = c->fsk.datarate;
         if (lgw_rxif_setconf(9, ifc) != LGW_HAL_SUCCESS) {
-            return fail(err, err_len, "lgw_rxif_setconf refused the FSK channel");
+            return glue_fail(err, err_len, "lgw_rxif_setconf refused the FSK channel");
         }
     }
     if (lgw_start() != LGW_HAL_SUCCESS) {
-        return fail(err, err_len,
-                    "lgw_start failed (concentrator not reset or absent, or not on the SPI path "
-                    "compiled into the HAL)");
+        return glue_fail(
+            err, err_len,
+            "lgw_start failed (concentrator not reset or absent, or not on the SPI path "
+            "compiled into the HAL)");
     }
     /* A first counter read: from now on a value latched when LGW_GPS_EN was set is told
      * from a PPS edge. */
@@ -324,9 +244,9 @@ int fwd_lgw_receive(struct fwd_lgw_rx* out, int max)
             o->crc = FWD_CRC_UNDEFINED;
         }
         o->lora = p->modulation == MOD_LORA;
-        o->bandwidth_hz = bandwidth_hz(p->bandwidth);
+        o->bandwidth_hz = glue_bandwidth_hz(p->bandwidth);
         /* LoRa: the DR bit back to the SF number; FSK: bit/s */
-        o->datarate = o->lora ? sf_number(p->datarate) : p->datarate;
+        o->datarate = o->lora ? glue_sf_number(p->datarate) : p->datarate;
         o->coding_rate = p->coderate >= CR_LORA_4_5 && p->coderate <= CR_LORA_4_8 ? p->coderate : 0;
         o->count_us = p->count_us;
         o->rssi_channel = p->rssi; /* v5 has one RSSI value */
@@ -351,13 +271,13 @@ int fwd_lgw_send(const struct fwd_lgw_tx* tx, char* err, size_t err_len)
     pkt.rf_power = tx->power_dbm;
     if (tx->lora) {
         pkt.modulation = MOD_LORA;
-        pkt.bandwidth = bandwidth_code(tx->bandwidth_hz);
+        pkt.bandwidth = glue_bandwidth_code(tx->bandwidth_hz);
         if (pkt.bandwidth == BW_UNDEFINED) {
-            return fail(err, err_len, "unsupported LoRa bandwidth (SX1301: 125/250/500 kHz)");
+            return glue_fail(err, err_len, "unsupported LoRa bandwidth (SX1301: 125/250/500 kHz)");
         }
-        pkt.datarate = sf_code(tx->datarate);
+        pkt.datarate = glue_sf_code(tx->datarate);
         if (pkt.datarate == DR_UNDEFINED) {
-            return fail(err, err_len, "unsupported spreading factor (SX1301: SF7..SF12)");
+            return glue_fail(err, err_len, "unsupported spreading factor (SX1301: SF7..SF12)");
         }
         pkt.coderate = (uint8_t)(tx->coding_rate == 2   ? CR_LORA_4_6
                                  : tx->coding_rate == 3 ? CR_LORA_4_7
@@ -380,10 +300,10 @@ int fwd_lgw_send(const struct fwd_lgw_tx* tx, char* err, size_t err_len)
         return 0;
     }
     if (rc == LGW_LBT_ISSUE) {
-        fail(err, err_len, "listen before talk: channel busy");
+        glue_fail(err, err_len, "listen before talk: channel busy");
         return 1;
     }
-    return fail(err, err_len, "lgw_send refused the frame");
+    return glue_fail(err, err_len, "lgw_send refused the frame");
 }
 
 int fwd_lgw_tx_status(uint8_t rf_chain)

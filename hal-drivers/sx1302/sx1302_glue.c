@@ -7,44 +7,11 @@
 
 #include <loragw_hal.h>
 
+/* Needs the HAL's constants: after its headers. */
+#include "lgw_glue_codes.h"
+
 #include <stdio.h>
 #include <string.h>
-
-static int fail(char* err, size_t err_len, const char* what)
-{
-    if (err != NULL && err_len > 0) {
-        snprintf(err, err_len, "%s", what);
-    }
-    return -1;
-}
-
-static uint8_t bandwidth_code(uint32_t hz)
-{
-    switch (hz) {
-    case 125000:
-        return BW_125KHZ;
-    case 250000:
-        return BW_250KHZ;
-    case 500000:
-        return BW_500KHZ;
-    default:
-        return BW_UNDEFINED;
-    }
-}
-
-static uint32_t bandwidth_hz(uint8_t code)
-{
-    switch (code) {
-    case BW_125KHZ:
-        return 125000;
-    case BW_250KHZ:
-        return 250000;
-    case BW_500KHZ:
-        return 500000;
-    default:
-        return 0;
-    }
-}
 
 static lgw_radio_type_t radio_type(int type)
 {
@@ -78,7 +45,7 @@ int fwd_lgw_start(const struct fwd_lgw_config* c, char* err, size_t err_len)
     board.com_type = c->usb ? LGW_COM_USB : LGW_COM_SPI;
     snprintf(board.com_path, sizeof board.com_path, "%s", c->com_path);
     if (lgw_board_setconf(&board) != LGW_HAL_SUCCESS) {
-        return fail(err, err_len, "lgw_board_setconf refused the board configuration");
+        return glue_fail(err, err_len, "lgw_board_setconf refused the board configuration");
     }
     if (c->fine_timestamp) {
         struct lgw_conf_ftime_s ftime;
@@ -86,7 +53,7 @@ int fwd_lgw_start(const struct fwd_lgw_config* c, char* err, size_t err_len)
         ftime.enable = true;
         ftime.mode = LGW_FTIME_MODE_ALL_SF;
         if (lgw_ftime_setconf(&ftime) != LGW_HAL_SUCCESS) {
-            return fail(err, err_len, "lgw_ftime_setconf refused the fine timestamp mode");
+            return glue_fail(err, err_len, "lgw_ftime_setconf refused the fine timestamp mode");
         }
     }
     for (uint8_t r = 0; r < 2; ++r) {
@@ -94,8 +61,8 @@ int fwd_lgw_start(const struct fwd_lgw_config* c, char* err, size_t err_len)
         if (c->gain_count[r] > 0) {
             struct lgw_tx_gain_lut_s lut;
             memset(&lut, 0, sizeof lut);
-            lut.size = c->gain_count[r] > TX_GAIN_LUT_SIZE_MAX ? TX_GAIN_LUT_SIZE_MAX
-                                                                : c->gain_count[r];
+            lut.size =
+                c->gain_count[r] > TX_GAIN_LUT_SIZE_MAX ? TX_GAIN_LUT_SIZE_MAX : c->gain_count[r];
             for (uint8_t i = 0; i < lut.size; ++i) {
                 const struct fwd_lgw_gain* g = &c->gains[r][i];
                 lut.lut[i].rf_power = g->rf_power;
@@ -106,7 +73,7 @@ int fwd_lgw_start(const struct fwd_lgw_config* c, char* err, size_t err_len)
                 lut.lut[i].mix_gain = g->mix_gain;
             }
             if (lgw_txgain_setconf(r, &lut) != LGW_HAL_SUCCESS) {
-                return fail(err, err_len, "lgw_txgain_setconf refused the TX gain table");
+                return glue_fail(err, err_len, "lgw_txgain_setconf refused the TX gain table");
             }
         }
         struct lgw_conf_rxrf_s rf;
@@ -123,14 +90,15 @@ int fwd_lgw_start(const struct fwd_lgw_config* c, char* err, size_t err_len)
         rf.tx_enable = radio->tx_enable != 0;
         rf.single_input_mode = radio->single_input_mode != 0;
         if (lgw_rxrf_setconf(r, &rf) != LGW_HAL_SUCCESS) {
-            return fail(err, err_len, "lgw_rxrf_setconf refused a radio (type or centre frequency)");
+            return glue_fail(err, err_len,
+                             "lgw_rxrf_setconf refused a radio (type or centre frequency)");
         }
     }
     struct lgw_conf_demod_s demod;
     memset(&demod, 0, sizeof demod);
     demod.multisf_datarate = 0xFF; /* SF5..SF12 */
     if (lgw_demod_setconf(&demod) != LGW_HAL_SUCCESS) {
-        return fail(err, err_len, "lgw_demod_setconf refused the demodulator configuration");
+        return glue_fail(err, err_len, "lgw_demod_setconf refused the demodulator configuration");
     }
     for (uint8_t i = 0; i < 8; ++i) {
         const struct fwd_lgw_channel* ch = &c->multi_sf[i];
@@ -140,8 +108,9 @@ int fwd_lgw_start(const struct fwd_lgw_config* c, char* err, size_t err_len)
         ifc.rf_chain = ch->rf_chain;
         ifc.freq_hz = ch->if_hz;
         if (lgw_rxif_setconf(i, &ifc) != LGW_HAL_SUCCESS) {
-            return fail(err, err_len, "lgw_rxif_setconf refused a multi-SF channel (IF offset "
-                                      "beyond the radio's +-800 kHz?)");
+            return glue_fail(err, err_len,
+                             "lgw_rxif_setconf refused a multi-SF channel (IF offset "
+                             "beyond the radio's +-800 kHz?)");
         }
     }
     {
@@ -150,10 +119,10 @@ int fwd_lgw_start(const struct fwd_lgw_config* c, char* err, size_t err_len)
         ifc.enable = c->lora_std.enable != 0;
         ifc.rf_chain = c->lora_std.rf_chain;
         ifc.freq_hz = c->lora_std.if_hz;
-        ifc.bandwidth = bandwidth_code(c->lora_std.bandwidth_hz);
+        ifc.bandwidth = glue_bandwidth_code(c->lora_std.bandwidth_hz);
         ifc.datarate = c->lora_std.datarate;
         if (lgw_rxif_setconf(8, &ifc) != LGW_HAL_SUCCESS) {
-            return fail(err, err_len, "lgw_rxif_setconf refused the LoRa standard channel");
+            return glue_fail(err, err_len, "lgw_rxif_setconf refused the LoRa standard channel");
         }
     }
     {
@@ -162,16 +131,16 @@ int fwd_lgw_start(const struct fwd_lgw_config* c, char* err, size_t err_len)
         ifc.enable = c->fsk.enable != 0;
         ifc.rf_chain = c->fsk.rf_chain;
         ifc.freq_hz = c->fsk.if_hz;
-        ifc.bandwidth = bandwidth_code(c->fsk.bandwidth_hz);
+        ifc.bandwidth = glue_bandwidth_code(c->fsk.bandwidth_hz);
         ifc.datarate = c->fsk.datarate;
         if (lgw_rxif_setconf(9, &ifc) != LGW_HAL_SUCCESS) {
-            return fail(err, err_len, "lgw_rxif_setconf refused the FSK channel");
+            return glue_fail(err, err_len, "lgw_rxif_setconf refused the FSK channel");
         }
     }
     if (lgw_start() != LGW_HAL_SUCCESS) {
-        return fail(err, err_len,
-                    "lgw_start failed (concentrator not reset or absent, wrong com_path, or "
-                    "no temperature sensor on an SPI board)");
+        return glue_fail(err, err_len,
+                         "lgw_start failed (concentrator not reset or absent, wrong com_path, or "
+                         "no temperature sensor on an SPI board)");
     }
     return 0;
 }
@@ -214,7 +183,7 @@ int fwd_lgw_receive(struct fwd_lgw_rx* out, int max)
             o->crc = FWD_CRC_UNDEFINED;
         }
         o->lora = p->modulation == MOD_LORA;
-        o->bandwidth_hz = bandwidth_hz(p->bandwidth);
+        o->bandwidth_hz = glue_bandwidth_hz(p->bandwidth);
         o->datarate = p->datarate; /* SX1302: the spreading factor number itself */
         o->coding_rate = p->coderate;
         o->count_us = p->count_us;
@@ -234,20 +203,21 @@ int fwd_lgw_send(const struct fwd_lgw_tx* tx, char* err, size_t err_len)
     struct lgw_pkt_tx_s pkt;
     memset(&pkt, 0, sizeof pkt);
     pkt.freq_hz = tx->freq_hz;
-    pkt.tx_mode = tx->mode == FWD_TX_IMMEDIATE     ? IMMEDIATE
-                  : tx->mode == FWD_TX_ON_GPS      ? ON_GPS
-                                                   : TIMESTAMPED;
+    pkt.tx_mode = tx->mode == FWD_TX_IMMEDIATE ? IMMEDIATE
+                  : tx->mode == FWD_TX_ON_GPS  ? ON_GPS
+                                               : TIMESTAMPED;
     pkt.count_us = tx->count_us;
     pkt.rf_chain = tx->rf_chain;
     pkt.rf_power = tx->power_dbm;
     if (tx->lora) {
         pkt.modulation = MOD_LORA;
-        pkt.bandwidth = bandwidth_code(tx->bandwidth_hz);
+        pkt.bandwidth = glue_bandwidth_code(tx->bandwidth_hz);
         if (pkt.bandwidth == BW_UNDEFINED) {
-            return fail(err, err_len, "unsupported LoRa bandwidth");
+            return glue_fail(err, err_len, "unsupported LoRa bandwidth");
         }
         pkt.datarate = tx->datarate;
-        pkt.coderate = (uint8_t)(tx->coding_rate >= 1 && tx->coding_rate <= 4 ? tx->coding_rate : 1);
+        pkt.coderate =
+            (uint8_t)(tx->coding_rate >= 1 && tx->coding_rate <= 4 ? tx->coding_rate : 1);
     } else {
         pkt.modulation = MOD_FSK;
         pkt.datarate = tx->datarate;
@@ -258,16 +228,17 @@ int fwd_lgw_send(const struct fwd_lgw_tx* tx, char* err, size_t err_len)
     pkt.no_crc = tx->no_crc != 0;
     pkt.no_header = tx->no_header != 0;
     pkt.size = tx->size;
-    memcpy(pkt.payload, tx->payload, tx->size <= sizeof pkt.payload ? tx->size : sizeof pkt.payload);
+    memcpy(pkt.payload, tx->payload,
+           tx->size <= sizeof pkt.payload ? tx->size : sizeof pkt.payload);
     const int rc = lgw_send(&pkt);
     if (rc == LGW_HAL_SUCCESS) {
         return 0;
     }
     if (rc == LGW_LBT_NOT_ALLOWED) {
-        fail(err, err_len, "listen before talk: channel busy");
+        glue_fail(err, err_len, "listen before talk: channel busy");
         return 1;
     }
-    return fail(err, err_len, "lgw_send refused the frame");
+    return glue_fail(err, err_len, "lgw_send refused the frame");
 }
 
 int fwd_lgw_tx_status(uint8_t rf_chain)

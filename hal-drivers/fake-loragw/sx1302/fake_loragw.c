@@ -2,17 +2,17 @@
  * fake-loragw: a test double of the sx1302_hal V2.1.0 libloragw API.
  *
  * Written for the forwarder project from shared/spec/libloragw.md and shared/spec/timing.md;
- * no Semtech code. One process-global state behind one mutex; prints nothing.
+ * no Semtech code. One process-global state behind one mutex; prints nothing. The clock, call
+ * log, failure injection, RX queue, LBT, time on air and TX timing live in ../common/fake_core.c.
  */
 #define _POSIX_C_SOURCE 200809L
 
 #include "fake_loragw.h"
 
-#include <math.h>
-#include <pthread.h>
-#include <stdlib.h>
+#include "fake_core.h"
+
+#include <stddef.h>
 #include <string.h>
-#include <time.h>
 
 /* ------------------------------------------------------------------------------------------ */
 /* state                                                                                        */
@@ -70,19 +70,9 @@ static const char* const fn_names[FN_COUNT] = {
     "lgw_spectral_scan_abort",
 };
 
-#define MAX_LBT_BUSY 32
-#define LBT_FREQ_TOLERANCE_HZ 10000u
-
-struct tx_slot {
-    bool active;
-    bool wait_pps;       /* ON_GPS without PPS: never starts */
-    uint64_t start_host; /* elapsed µs at which emission starts */
-    uint64_t end_host;   /* elapsed µs at which emission ends */
-};
-
 struct tx_entry {
     struct lgw_pkt_tx_s pkt;
-    struct fake_lgw_tx_info info;
+    struct fake_core_tx_timing timing;
 };
 
 static struct {
@@ -99,130 +89,24 @@ static struct {
     struct lgw_conf_ftime_s ftime;
     struct lgw_conf_sx1261_s sx1261;
 
-    /* call recording */
-    struct fake_lgw_call* calls;
-    size_t calls_size, calls_cap;
-    int call_count[FN_COUNT];
-    int fail_left[FN_COUNT]; /* > 0: that many; < 0: forever */
-
-    /* clock */
-    bool manual_clock;
-    uint64_t manual_elapsed_us;
-    uint64_t epoch_mono_us;
-    uint32_t counter_start;
-    bool pps;
-
     /* identity */
     uint64_t eui;
     float temperature;
 
-    /* RX queue (ring of pointers would be overkill: a growable array with a head index) */
-    struct lgw_pkt_rx_s* rx;
-    size_t rx_head, rx_size, rx_cap;
-
-    /* TX */
-    struct tx_entry* tx;
-    size_t tx_size, tx_cap;
-    struct tx_slot slot[LGW_RF_CHAIN_NB];
-    size_t lbt_refused;
-    uint32_t lbt_busy[MAX_LBT_BUSY];
-    size_t lbt_busy_n;
+    struct fake_core_tx_slot slot[LGW_RF_CHAIN_NB];
 
     /* spectral scan */
     bool scan_done;
 } st;
 
-static pthread_mutex_t mu = PTHREAD_MUTEX_INITIALIZER;
-static bool initialised;
-
-static uint64_t clock_us(clockid_t id)
-{
-    struct timespec ts;
-    clock_gettime(id, &ts);
-    return (uint64_t)ts.tv_sec * 1000000u + (uint64_t)ts.tv_nsec / 1000u;
-}
-
 static void reset_locked(void)
 {
-    free(st.calls);
-    free(st.rx);
-    free(st.tx);
     memset(&st, 0, sizeof st);
     st.eui = FAKE_LGW_DEFAULT_EUI;
     st.temperature = FAKE_LGW_DEFAULT_TEMPERATURE;
-    st.epoch_mono_us = clock_us(CLOCK_MONOTONIC);
-    initialised = true;
 }
 
-static void lock(void)
-{
-    pthread_mutex_lock(&mu);
-    if (!initialised) {
-        reset_locked();
-    }
-}
-
-static void unlock(void)
-{
-    pthread_mutex_unlock(&mu);
-}
-
-/* Elapsed host µs since the counter epoch, and the µs since the last host whole second. */
-static uint64_t elapsed_us(uint32_t* pps_phase_us)
-{
-    if (st.manual_clock) {
-        if (pps_phase_us) {
-            *pps_phase_us = (uint32_t)(st.manual_elapsed_us % 1000000u);
-        }
-        return st.manual_elapsed_us;
-    }
-    const uint64_t mono = clock_us(CLOCK_MONOTONIC);
-    if (pps_phase_us) {
-        *pps_phase_us = (uint32_t)(clock_us(CLOCK_REALTIME) % 1000000u);
-    }
-    return mono - st.epoch_mono_us;
-}
-
-static uint32_t counter_at(uint64_t elapsed)
-{
-    return st.counter_start + (uint32_t)elapsed;
-}
-
-/* Counts the call and consumes an injected failure. true: the call must fail. */
-static bool enter(enum fn_id fn)
-{
-    st.call_count[fn]++;
-    if (st.fail_left[fn] != 0) {
-        if (st.fail_left[fn] > 0) {
-            st.fail_left[fn]--;
-        }
-        return true;
-    }
-    return false;
-}
-
-static void record(enum fake_lgw_call_kind kind, enum fn_id fn, int chain, int result,
-                   const void* conf, size_t conf_size)
-{
-    if (st.calls_size == st.calls_cap) {
-        const size_t cap = st.calls_cap ? st.calls_cap * 2 : 32;
-        struct fake_lgw_call* p = realloc(st.calls, cap * sizeof *p);
-        if (!p) {
-            return;
-        }
-        st.calls = p;
-        st.calls_cap = cap;
-    }
-    struct fake_lgw_call* c = &st.calls[st.calls_size++];
-    memset(c, 0, sizeof *c);
-    c->kind = kind;
-    c->function = fn_names[fn];
-    c->chain = chain;
-    c->result = result;
-    if (conf) {
-        memcpy(&c->conf, conf, conf_size);
-    }
-}
+FAKE_CORE_DEFINE_FLAVOUR(struct lgw_pkt_rx_s, struct fake_lgw_call, enum fake_lgw_call_kind)
 
 static uint32_t bw_hz(uint8_t bw)
 {
@@ -243,8 +127,8 @@ static uint32_t bw_hz(uint8_t bw)
 
 #define SETCONF_PROLOGUE(fn)                                                                       \
     int rc = LGW_HAL_SUCCESS;                                                                      \
-    lock();                                                                                        \
-    if (enter(fn) || st.started || conf == NULL) {                                                 \
+    fake_core_lock();                                                                              \
+    if (fake_core_enter(fn) || st.started || conf == NULL) {                                       \
         rc = LGW_HAL_ERROR;                                                                        \
     }
 
@@ -259,7 +143,7 @@ int lgw_board_setconf(struct lgw_conf_board_s* conf)
         st.board_set = true;
     }
     record(FAKE_LGW_CALL_BOARD, FN_BOARD_SETCONF, -1, rc, conf, conf ? sizeof *conf : 0);
-    unlock();
+    fake_core_unlock();
     return rc;
 }
 
@@ -282,7 +166,7 @@ int lgw_rxrf_setconf(uint8_t rf_chain, struct lgw_conf_rxrf_s* conf)
         st.rxrf_set[rf_chain] = true;
     }
     record(FAKE_LGW_CALL_RXRF, FN_RXRF_SETCONF, rf_chain, rc, conf, conf ? sizeof *conf : 0);
-    unlock();
+    fake_core_unlock();
     return rc;
 }
 
@@ -320,7 +204,7 @@ int lgw_rxif_setconf(uint8_t if_chain, struct lgw_conf_rxif_s* conf)
         st.rxif_set[if_chain] = true;
     }
     record(FAKE_LGW_CALL_RXIF, FN_RXIF_SETCONF, if_chain, rc, conf, conf ? sizeof *conf : 0);
-    unlock();
+    fake_core_unlock();
     return rc;
 }
 
@@ -332,7 +216,7 @@ int lgw_demod_setconf(struct lgw_conf_demod_s* conf)
         st.demod_set = true;
     }
     record(FAKE_LGW_CALL_DEMOD, FN_DEMOD_SETCONF, -1, rc, conf, conf ? sizeof *conf : 0);
-    unlock();
+    fake_core_unlock();
     return rc;
 }
 
@@ -355,7 +239,7 @@ int lgw_txgain_setconf(uint8_t rf_chain, struct lgw_tx_gain_lut_s* conf)
         st.txgain_set[rf_chain] = true;
     }
     record(FAKE_LGW_CALL_TXGAIN, FN_TXGAIN_SETCONF, rf_chain, rc, conf, conf ? sizeof *conf : 0);
-    unlock();
+    fake_core_unlock();
     return rc;
 }
 
@@ -371,7 +255,7 @@ int lgw_ftime_setconf(struct lgw_conf_ftime_s* conf)
         st.ftime_set = true;
     }
     record(FAKE_LGW_CALL_FTIME, FN_FTIME_SETCONF, -1, rc, conf, conf ? sizeof *conf : 0);
-    unlock();
+    fake_core_unlock();
     return rc;
 }
 
@@ -386,7 +270,7 @@ int lgw_sx1261_setconf(struct lgw_conf_sx1261_s* conf)
         st.sx1261_set = true;
     }
     record(FAKE_LGW_CALL_SX1261, FN_SX1261_SETCONF, -1, rc, conf, conf ? sizeof *conf : 0);
-    unlock();
+    fake_core_unlock();
     return rc;
 }
 
@@ -395,9 +279,9 @@ int lgw_sx1261_setconf(struct lgw_conf_sx1261_s* conf)
 
 int lgw_start(void)
 {
-    lock();
+    fake_core_lock();
     int rc = LGW_HAL_SUCCESS;
-    if (enter(FN_START)) {
+    if (fake_core_enter(FN_START)) {
         rc = LGW_HAL_ERROR;
     } else {
         /* (re)start: TX slots idle, RX on */
@@ -405,22 +289,22 @@ int lgw_start(void)
         st.started = true;
     }
     record(FAKE_LGW_CALL_START, FN_START, -1, rc, NULL, 0);
-    unlock();
+    fake_core_unlock();
     return rc;
 }
 
 int lgw_stop(void)
 {
-    lock();
+    fake_core_lock();
     int rc = LGW_HAL_SUCCESS;
-    if (enter(FN_STOP)) {
+    if (fake_core_enter(FN_STOP)) {
         rc = LGW_HAL_ERROR;
     } else {
         memset(st.slot, 0, sizeof st.slot);
         st.started = false;
     }
     record(FAKE_LGW_CALL_STOP, FN_STOP, -1, rc, NULL, 0);
-    unlock();
+    fake_core_unlock();
     return rc;
 }
 
@@ -429,24 +313,13 @@ int lgw_stop(void)
 
 int lgw_receive(uint8_t max_pkt, struct lgw_pkt_rx_s* pkt_data)
 {
-    lock();
-    if (enter(FN_RECEIVE) || !st.started || (pkt_data == NULL && max_pkt > 0)) {
-        unlock();
+    fake_core_lock();
+    if (fake_core_enter(FN_RECEIVE) || !st.started || (pkt_data == NULL && max_pkt > 0)) {
+        fake_core_unlock();
         return LGW_HAL_ERROR;
     }
-    const uint32_t now = counter_at(elapsed_us(NULL));
-    int n = 0;
-    while (n < max_pkt && st.rx_head < st.rx_size) {
-        pkt_data[n] = st.rx[st.rx_head++];
-        if (pkt_data[n].count_us == 0) {
-            pkt_data[n].count_us = now;
-        }
-        ++n;
-    }
-    if (st.rx_head == st.rx_size) {
-        st.rx_head = st.rx_size = 0;
-    }
-    unlock();
+    const int n = fake_core_rx_take(pkt_data, max_pkt);
+    fake_core_unlock();
     return n;
 }
 
@@ -456,57 +329,27 @@ int lgw_receive(uint8_t max_pkt, struct lgw_pkt_rx_s* pkt_data)
 static double toa_us_locked(const struct lgw_pkt_tx_s* p)
 {
     if (p->modulation == MOD_LORA) {
-        const uint32_t bw = bw_hz(p->bandwidth);
-        const int sf = (int)p->datarate;
-        const int cr = (int)p->coderate;
-        if (bw == 0 || sf < 5 || sf > 12 || cr < 1 || cr > 4) {
-            return 0.0;
-        }
-        const double t_sym_us = (double)(1u << sf) * 1e6 / (double)bw;
-        const bool low_sf = sf <= 6;
-        const int de = sf >= 11 ? 1 : 0; /* the HAL's variant: every bandwidth */
-        const double t_preamble = ((double)p->preamble + (low_sf ? 6.25 : 4.25)) * t_sym_us;
-        const int num = 8 * (int)p->size - 4 * sf + (low_sf ? 20 : 28) + (p->no_crc ? 0 : 16) -
-                        (p->no_header ? 20 : 0);
-        const int den = 4 * (sf - 2 * de);
-        int blocks = 0;
-        if (num > 0) {
-            blocks = (num + den - 1) / den;
-        }
-        const double n_payload = 8.0 + (double)(blocks * (cr + 4));
-        return t_preamble + n_payload * t_sym_us;
+        return fake_core_lora_toa_us(bw_hz(p->bandwidth), (int)p->datarate, (int)p->coderate,
+                                     p->preamble, p->size, p->no_crc, p->no_header,
+                                     FAKE_CORE_LDRO_SF11_UP);
     }
     if (p->modulation == MOD_FSK) {
-        if (p->datarate == 0) {
-            return 0.0;
-        }
-        /* preamble bytes + sync word + length byte + payload + CRC */
         unsigned sync = 3;
         if (st.rxif_set[9] && st.rxif[9].sync_word_size > 0) {
             sync = st.rxif[9].sync_word_size;
         }
-        const unsigned bytes = (unsigned)p->preamble + sync + 1u + p->size + (p->no_crc ? 0u : 2u);
-        return 8.0 * (double)bytes * 1e6 / (double)p->datarate;
+        return fake_core_fsk_toa_us(p->datarate, p->preamble, sync, p->size, p->no_crc);
     }
     return 0.0;
 }
 
-double fake_lgw_time_on_air_us(const struct lgw_pkt_tx_s* packet)
-{
-    if (!packet) {
-        return 0.0;
-    }
-    lock();
-    const double us = toa_us_locked(packet);
-    unlock();
-    return us;
-}
+FAKE_CORE_DEFINE_TOA_US(struct lgw_pkt_tx_s)
 
 uint32_t lgw_time_on_air(const struct lgw_pkt_tx_s* packet)
 {
-    lock();
+    fake_core_lock();
     uint32_t ms = 0;
-    if (!enter(FN_TIME_ON_AIR) && packet) {
+    if (!fake_core_enter(FN_TIME_ON_AIR) && packet) {
         const double us = toa_us_locked(packet);
         if (packet->modulation == MOD_LORA) {
             ms = (uint32_t)(us / 1000.0 + 0.5);
@@ -514,24 +357,12 @@ uint32_t lgw_time_on_air(const struct lgw_pkt_tx_s* packet)
             ms = (uint32_t)(us / 1000.0) + 1u; /* truncated plus a 1 ms margin */
         }
     }
-    unlock();
+    fake_core_unlock();
     return ms;
 }
 
 /* ------------------------------------------------------------------------------------------ */
 /* TX                                                                                           */
-
-static bool lbt_busy_locked(uint32_t freq)
-{
-    for (size_t i = 0; i < st.lbt_busy_n; ++i) {
-        const uint32_t f = st.lbt_busy[i];
-        const uint32_t d = f > freq ? f - freq : freq - f;
-        if (d <= LBT_FREQ_TOLERANCE_HZ) {
-            return true;
-        }
-    }
-    return false;
-}
 
 static bool tx_params_ok(const struct lgw_pkt_tx_s* p)
 {
@@ -557,116 +388,67 @@ static bool tx_params_ok(const struct lgw_pkt_tx_s* p)
 
 int lgw_send(struct lgw_pkt_tx_s* pkt_data)
 {
-    lock();
-    if (enter(FN_SEND) || !st.started || pkt_data == NULL || !tx_params_ok(pkt_data) ||
+    fake_core_lock();
+    if (fake_core_enter(FN_SEND) || !st.started || pkt_data == NULL || !tx_params_ok(pkt_data) ||
         !st.rxrf_set[pkt_data->rf_chain] || !st.rxrf[pkt_data->rf_chain].tx_enable) {
-        unlock();
+        fake_core_unlock();
         return LGW_HAL_ERROR;
     }
-    if (lbt_busy_locked(pkt_data->freq_hz)) {
-        st.lbt_refused++;
-        unlock();
+    if (fake_core_lbt_refuse(pkt_data->freq_hz)) {
+        fake_core_unlock();
         return LGW_LBT_NOT_ALLOWED;
     }
-    if (st.tx_size == st.tx_cap) {
-        const size_t cap = st.tx_cap ? st.tx_cap * 2 : 16;
-        struct tx_entry* p = realloc(st.tx, cap * sizeof *p);
-        if (!p) {
-            unlock();
-            return LGW_HAL_ERROR;
-        }
-        st.tx = p;
-        st.tx_cap = cap;
+    struct tx_entry* e = fake_core_vec_push(&fake_core_st.tx, sizeof *e, 16);
+    if (!e) {
+        fake_core_unlock();
+        return LGW_HAL_ERROR;
     }
-
-    /* the emission length uses the preamble the modem would use (0 → 8, LoRa minimum 6) */
+    /* the emission length uses the preamble the modem would use */
     struct lgw_pkt_tx_s eff = *pkt_data;
-    if (eff.modulation == MOD_LORA) {
-        if (eff.preamble == 0) {
-            eff.preamble = 8;
-        } else if (eff.preamble < 6) {
-            eff.preamble = 6;
-        }
-    } else if (eff.modulation == MOD_FSK && eff.preamble == 0) {
-        eff.preamble = 5;
-    }
-    const uint32_t air_us = (uint32_t)ceil(toa_us_locked(&eff));
-
-    uint32_t phase = 0;
-    const uint64_t now = elapsed_us(&phase);
-    const uint32_t now_cnt = counter_at(now);
-    struct tx_slot* s = &st.slot[pkt_data->rf_chain];
-    memset(s, 0, sizeof *s);
-    s->active = true;
-    uint64_t start = now;
-    int32_t lead = 0;
-    if (pkt_data->tx_mode == TIMESTAMPED) {
-        /* the trigger fires when the counter next equals count_us (mod 2^32), as in hardware */
-        start = now + (uint32_t)(pkt_data->count_us - now_cnt);
-        lead = (int32_t)(pkt_data->count_us - now_cnt);
-    } else if (pkt_data->tx_mode == ON_GPS) {
-        if (st.pps) {
-            start = now + (1000000u - phase);
-        } else {
-            s->wait_pps = true;
-        }
-    }
-    s->start_host = start;
-    s->end_host = start + air_us;
-
-    struct tx_entry* e = &st.tx[st.tx_size++];
+    eff.preamble = (uint16_t)fake_core_tx_preamble(eff.modulation == MOD_LORA, eff.preamble);
     e->pkt = *pkt_data;
-    e->info.counter_at_send = now_cnt;
-    e->info.lead_us = lead;
-    e->info.air_time_us = air_us;
-    e->info.start_us = counter_at(start);
-    unlock();
+    e->timing = fake_core_tx_schedule(&st.slot[pkt_data->rf_chain],
+                                      (enum fake_core_tx_mode)pkt_data->tx_mode, pkt_data->count_us,
+                                      fake_core_st.pps, toa_us_locked(&eff));
+    fake_core_unlock();
     return LGW_HAL_SUCCESS;
 }
 
+static const uint8_t tx_codes[] = {
+    [FAKE_CORE_TX_FREE] = TX_FREE,
+    [FAKE_CORE_TX_SCHEDULED] = TX_SCHEDULED,
+    [FAKE_CORE_TX_EMITTING] = TX_EMITTING,
+};
+
 int lgw_status(uint8_t rf_chain, uint8_t select, uint8_t* code)
 {
-    lock();
-    if (enter(FN_STATUS) || code == NULL || rf_chain >= LGW_RF_CHAIN_NB) {
-        unlock();
+    fake_core_lock();
+    if (fake_core_enter(FN_STATUS) || code == NULL || rf_chain >= LGW_RF_CHAIN_NB) {
+        fake_core_unlock();
         return LGW_HAL_ERROR;
     }
     int rc = LGW_HAL_SUCCESS;
     if (select == TX_STATUS) {
-        if (!st.started) {
-            *code = TX_OFF;
-        } else {
-            const struct tx_slot* s = &st.slot[rf_chain];
-            const uint64_t now = elapsed_us(NULL);
-            if (!s->active) {
-                *code = TX_FREE;
-            } else if (s->wait_pps || now < s->start_host) {
-                *code = TX_SCHEDULED;
-            } else if (now < s->end_host) {
-                *code = TX_EMITTING;
-            } else {
-                *code = TX_FREE;
-            }
-        }
+        *code = st.started ? tx_codes[fake_core_tx_state(&st.slot[rf_chain])] : TX_OFF;
     } else if (select == RX_STATUS) {
         *code = st.started ? RX_ON : RX_OFF;
     } else {
         rc = LGW_HAL_ERROR;
     }
-    unlock();
+    fake_core_unlock();
     return rc;
 }
 
 int lgw_abort_tx(uint8_t rf_chain)
 {
-    lock();
+    fake_core_lock();
     int rc = LGW_HAL_SUCCESS;
-    if (enter(FN_ABORT_TX) || rf_chain >= LGW_RF_CHAIN_NB) {
+    if (fake_core_enter(FN_ABORT_TX) || rf_chain >= LGW_RF_CHAIN_NB) {
         rc = LGW_HAL_ERROR;
     } else {
         memset(&st.slot[rf_chain], 0, sizeof st.slot[rf_chain]);
     }
-    unlock();
+    fake_core_unlock();
     return rc;
 }
 
@@ -675,63 +457,62 @@ int lgw_abort_tx(uint8_t rf_chain)
 
 int lgw_get_instcnt(uint32_t* inst_cnt_us)
 {
-    lock();
+    fake_core_lock();
     int rc = LGW_HAL_SUCCESS;
-    if (enter(FN_GET_INSTCNT) || !st.started || inst_cnt_us == NULL) {
+    if (fake_core_enter(FN_GET_INSTCNT) || !st.started || inst_cnt_us == NULL) {
         rc = LGW_HAL_ERROR;
     } else {
-        *inst_cnt_us = counter_at(elapsed_us(NULL));
+        *inst_cnt_us = fake_core_counter_now();
     }
-    unlock();
+    fake_core_unlock();
     return rc;
 }
 
 int lgw_get_trigcnt(uint32_t* trig_cnt_us)
 {
-    lock();
+    fake_core_lock();
     int rc = LGW_HAL_SUCCESS;
-    if (enter(FN_GET_TRIGCNT) || !st.started || !st.pps || trig_cnt_us == NULL) {
+    if (fake_core_enter(FN_GET_TRIGCNT) || !st.started || !fake_core_st.pps ||
+        trig_cnt_us == NULL) {
         rc = LGW_HAL_ERROR;
     } else {
         uint32_t phase = 0;
-        const uint64_t now = elapsed_us(&phase);
-        *trig_cnt_us = counter_at(now) - phase;
+        const uint64_t now = fake_core_elapsed_us(&phase);
+        *trig_cnt_us = fake_core_counter_at(now) - phase;
     }
-    unlock();
+    fake_core_unlock();
     return rc;
 }
 
 int lgw_get_eui(uint64_t* eui)
 {
-    lock();
+    fake_core_lock();
     int rc = LGW_HAL_SUCCESS;
-    if (enter(FN_GET_EUI) || !st.started || eui == NULL) {
+    if (fake_core_enter(FN_GET_EUI) || !st.started || eui == NULL) {
         rc = LGW_HAL_ERROR;
     } else {
         *eui = st.eui;
     }
-    unlock();
+    fake_core_unlock();
     return rc;
 }
 
 int lgw_get_temperature(float* temperature)
 {
-    lock();
+    fake_core_lock();
     int rc = LGW_HAL_SUCCESS;
-    if (enter(FN_GET_TEMPERATURE) || !st.started || temperature == NULL) {
+    if (fake_core_enter(FN_GET_TEMPERATURE) || !st.started || temperature == NULL) {
         rc = LGW_HAL_ERROR;
     } else {
         *temperature = st.temperature;
     }
-    unlock();
+    fake_core_unlock();
     return rc;
 }
 
 const char* lgw_version_info(void)
 {
-    lock();
-    st.call_count[FN_VERSION_INFO]++;
-    unlock();
+    fake_core_count(FN_VERSION_INFO);
     return "Version: 2.1.0;";
 }
 
@@ -741,36 +522,37 @@ const char* lgw_version_info(void)
 int lgw_spectral_scan_start(uint32_t freq_hz, uint16_t nb_scan)
 {
     (void)freq_hz;
-    lock();
+    fake_core_lock();
     int rc = LGW_HAL_SUCCESS;
-    if (enter(FN_SPECTRAL_SCAN_START) || !st.started || !st.sx1261_set || !st.sx1261.enable) {
+    if (fake_core_enter(FN_SPECTRAL_SCAN_START) || !st.started || !st.sx1261_set ||
+        !st.sx1261.enable) {
         rc = LGW_HAL_ERROR;
     } else {
         st.scan_done = nb_scan > 0;
     }
-    unlock();
+    fake_core_unlock();
     return rc;
 }
 
 int lgw_spectral_scan_get_status(lgw_spectral_scan_status_t* status)
 {
-    lock();
+    fake_core_lock();
     int rc = LGW_HAL_SUCCESS;
-    if (enter(FN_SPECTRAL_SCAN_GET_STATUS) || status == NULL) {
+    if (fake_core_enter(FN_SPECTRAL_SCAN_GET_STATUS) || status == NULL) {
         rc = LGW_HAL_ERROR;
     } else {
         *status = st.scan_done ? LGW_SPECTRAL_SCAN_STATUS_COMPLETED : LGW_SPECTRAL_SCAN_STATUS_NONE;
     }
-    unlock();
+    fake_core_unlock();
     return rc;
 }
 
 int lgw_spectral_scan_get_results(int16_t levels_dbm[static LGW_SPECTRAL_SCAN_RESULT_SIZE],
                                   uint16_t results[static LGW_SPECTRAL_SCAN_RESULT_SIZE])
 {
-    lock();
+    fake_core_lock();
     int rc = LGW_HAL_SUCCESS;
-    if (enter(FN_SPECTRAL_SCAN_GET_RESULTS) || !st.scan_done) {
+    if (fake_core_enter(FN_SPECTRAL_SCAN_GET_RESULTS) || !st.scan_done) {
         rc = LGW_HAL_ERROR;
     } else {
         for (int i = 0; i < LGW_SPECTRAL_SCAN_RESULT_SIZE; ++i) {
@@ -778,328 +560,59 @@ int lgw_spectral_scan_get_results(int16_t levels_dbm[static LGW_SPECTRAL_SCAN_RE
             results[i] = 0;
         }
     }
-    unlock();
+    fake_core_unlock();
     return rc;
 }
 
 int lgw_spectral_scan_abort(void)
 {
-    lock();
+    fake_core_lock();
     int rc = LGW_HAL_SUCCESS;
-    if (enter(FN_SPECTRAL_SCAN_ABORT)) {
+    if (fake_core_enter(FN_SPECTRAL_SCAN_ABORT)) {
         rc = LGW_HAL_ERROR;
     } else {
         st.scan_done = false;
     }
-    unlock();
+    fake_core_unlock();
     return rc;
 }
 
 /* ------------------------------------------------------------------------------------------ */
 /* control API                                                                                  */
 
-void fake_lgw_reset(void)
-{
-    pthread_mutex_lock(&mu);
-    reset_locked();
-    pthread_mutex_unlock(&mu);
-}
-
-void fake_lgw_set_counter_start(uint32_t start_us)
-{
-    lock();
-    st.counter_start = start_us - (uint32_t)elapsed_us(NULL);
-    unlock();
-}
-
-void fake_lgw_set_manual_clock(int manual)
-{
-    lock();
-    const uint64_t now = elapsed_us(NULL);
-    st.manual_clock = manual != 0;
-    if (st.manual_clock) {
-        st.manual_elapsed_us = now;
-    } else {
-        /* continue from the manual time without a jump */
-        st.epoch_mono_us = clock_us(CLOCK_MONOTONIC) - now;
-    }
-    unlock();
-}
-
-void fake_lgw_advance_us(uint64_t us)
-{
-    lock();
-    if (st.manual_clock) {
-        st.manual_elapsed_us += us;
-    }
-    unlock();
-}
-
-uint32_t fake_lgw_counter_now(void)
-{
-    lock();
-    const uint32_t c = counter_at(elapsed_us(NULL));
-    unlock();
-    return c;
-}
-
-void fake_lgw_set_pps(int on)
-{
-    lock();
-    st.pps = on != 0;
-    unlock();
-}
-
 void fake_lgw_set_eui(uint64_t eui)
 {
-    lock();
+    fake_core_lock();
     st.eui = eui;
-    unlock();
+    fake_core_unlock();
 }
 
 void fake_lgw_set_temperature(float celsius)
 {
-    lock();
+    fake_core_lock();
     st.temperature = celsius;
-    unlock();
+    fake_core_unlock();
 }
 
-int fake_lgw_push_rx(const struct lgw_pkt_rx_s* pkt)
-{
-    if (!pkt) {
-        return -1;
-    }
-    lock();
-    if (st.rx_size == st.rx_cap) {
-        if (st.rx_head > 0) {
-            memmove(st.rx, st.rx + st.rx_head, (st.rx_size - st.rx_head) * sizeof *st.rx);
-            st.rx_size -= st.rx_head;
-            st.rx_head = 0;
-        }
-        if (st.rx_size == st.rx_cap) {
-            const size_t cap = st.rx_cap ? st.rx_cap * 2 : 16;
-            struct lgw_pkt_rx_s* p = realloc(st.rx, cap * sizeof *p);
-            if (!p) {
-                unlock();
-                return -1;
-            }
-            st.rx = p;
-            st.rx_cap = cap;
-        }
-    }
-    st.rx[st.rx_size++] = *pkt;
-    unlock();
-    return 0;
-}
+FAKE_CORE_DEFINE_ACCESSORS(struct lgw_pkt_rx_s, struct tx_entry, struct lgw_pkt_tx_s,
+                           struct fake_lgw_tx_info)
 
-size_t fake_lgw_rx_pending(void)
-{
-    lock();
-    const size_t n = st.rx_size - st.rx_head;
-    unlock();
-    return n;
-}
-
-size_t fake_lgw_tx_count(void)
-{
-    lock();
-    const size_t n = st.tx_size;
-    unlock();
-    return n;
-}
-
-int fake_lgw_tx_get(size_t index, struct lgw_pkt_tx_s* out)
-{
-    lock();
-    int rc = -1;
-    if (out && index < st.tx_size) {
-        *out = st.tx[index].pkt;
-        rc = 0;
-    }
-    unlock();
-    return rc;
-}
-
-int fake_lgw_tx_get_info(size_t index, struct fake_lgw_tx_info* out)
-{
-    lock();
-    int rc = -1;
-    if (out && index < st.tx_size) {
-        *out = st.tx[index].info;
-        rc = 0;
-    }
-    unlock();
-    return rc;
-}
-
-size_t fake_lgw_lbt_refused_count(void)
-{
-    lock();
-    const size_t n = st.lbt_refused;
-    unlock();
-    return n;
-}
-
-static int fn_lookup(const char* function)
-{
-    if (!function) {
-        return -1;
-    }
-    for (int i = 0; i < FN_COUNT; ++i) {
-        if (strcmp(fn_names[i], function) == 0) {
-            return i;
-        }
-    }
-    return -1;
-}
-
-int fake_lgw_fail(const char* function, int times)
-{
-    const int fn = fn_lookup(function);
-    if (fn < 0) {
-        return -1;
-    }
-    lock();
-    st.fail_left[fn] = times;
-    unlock();
-    return 0;
-}
+FAKE_CORE_DEFINE_READ(fake_lgw_lbt_refused_count, size_t, fake_core_st.lbt_refused)
 
 void fake_lgw_lbt_busy(uint32_t freq_hz, int busy)
 {
-    lock();
-    size_t i = 0;
-    while (i < st.lbt_busy_n && st.lbt_busy[i] != freq_hz) {
-        ++i;
-    }
-    if (busy && i == st.lbt_busy_n && st.lbt_busy_n < MAX_LBT_BUSY) {
-        st.lbt_busy[st.lbt_busy_n++] = freq_hz;
-    } else if (!busy && i < st.lbt_busy_n) {
-        st.lbt_busy[i] = st.lbt_busy[--st.lbt_busy_n];
-    }
-    unlock();
+    fake_core_lbt_set(freq_hz, busy);
 }
 
-size_t fake_lgw_call_log_size(void)
-{
-    lock();
-    const size_t n = st.calls_size;
-    unlock();
-    return n;
-}
-
-int fake_lgw_call_log_get(size_t index, struct fake_lgw_call* out)
-{
-    lock();
-    int rc = -1;
-    if (out && index < st.calls_size) {
-        *out = st.calls[index];
-        rc = 0;
-    }
-    unlock();
-    return rc;
-}
-
-int fake_lgw_call_count(const char* function)
-{
-    const int fn = fn_lookup(function);
-    if (fn < 0) {
-        return -1;
-    }
-    lock();
-    const int n = st.call_count[fn];
-    unlock();
-    return n;
-}
-
-int fake_lgw_get_board_conf(struct lgw_conf_board_s* out)
-{
-    lock();
-    int rc = -1;
-    if (out && st.board_set) {
-        *out = st.board;
-        rc = 0;
-    }
-    unlock();
-    return rc;
-}
-
-int fake_lgw_get_rxrf_conf(uint8_t rf_chain, struct lgw_conf_rxrf_s* out)
-{
-    lock();
-    int rc = -1;
-    if (out && rf_chain < LGW_RF_CHAIN_NB && st.rxrf_set[rf_chain]) {
-        *out = st.rxrf[rf_chain];
-        rc = 0;
-    }
-    unlock();
-    return rc;
-}
-
-int fake_lgw_get_rxif_conf(uint8_t if_chain, struct lgw_conf_rxif_s* out)
-{
-    lock();
-    int rc = -1;
-    if (out && if_chain < LGW_IF_CHAIN_NB && st.rxif_set[if_chain]) {
-        *out = st.rxif[if_chain];
-        rc = 0;
-    }
-    unlock();
-    return rc;
-}
-
-int fake_lgw_get_demod_conf(struct lgw_conf_demod_s* out)
-{
-    lock();
-    int rc = -1;
-    if (out && st.demod_set) {
-        *out = st.demod;
-        rc = 0;
-    }
-    unlock();
-    return rc;
-}
-
-int fake_lgw_get_txgain_conf(uint8_t rf_chain, struct lgw_tx_gain_lut_s* out)
-{
-    lock();
-    int rc = -1;
-    if (out && rf_chain < LGW_RF_CHAIN_NB && st.txgain_set[rf_chain]) {
-        *out = st.txgain[rf_chain];
-        rc = 0;
-    }
-    unlock();
-    return rc;
-}
-
-int fake_lgw_get_ftime_conf(struct lgw_conf_ftime_s* out)
-{
-    lock();
-    int rc = -1;
-    if (out && st.ftime_set) {
-        *out = st.ftime;
-        rc = 0;
-    }
-    unlock();
-    return rc;
-}
-
-int fake_lgw_get_sx1261_conf(struct lgw_conf_sx1261_s* out)
-{
-    lock();
-    int rc = -1;
-    if (out && st.sx1261_set) {
-        *out = st.sx1261;
-        rc = 0;
-    }
-    unlock();
-    return rc;
-}
-
-int fake_lgw_is_started(void)
-{
-    lock();
-    const int s = st.started ? 1 : 0;
-    unlock();
-    return s;
-}
+FAKE_CORE_DEFINE_GETTER(fake_lgw_get_board_conf, struct lgw_conf_board_s, st.board_set, st.board)
+FAKE_CORE_DEFINE_CHAIN_GETTER(fake_lgw_get_rxrf_conf, struct lgw_conf_rxrf_s, LGW_RF_CHAIN_NB,
+                              st.rxrf_set, st.rxrf)
+FAKE_CORE_DEFINE_CHAIN_GETTER(fake_lgw_get_rxif_conf, struct lgw_conf_rxif_s, LGW_IF_CHAIN_NB,
+                              st.rxif_set, st.rxif)
+FAKE_CORE_DEFINE_GETTER(fake_lgw_get_demod_conf, struct lgw_conf_demod_s, st.demod_set, st.demod)
+FAKE_CORE_DEFINE_CHAIN_GETTER(fake_lgw_get_txgain_conf, struct lgw_tx_gain_lut_s, LGW_RF_CHAIN_NB,
+                              st.txgain_set, st.txgain)
+FAKE_CORE_DEFINE_GETTER(fake_lgw_get_ftime_conf, struct lgw_conf_ftime_s, st.ftime_set, st.ftime)
+FAKE_CORE_DEFINE_GETTER(fake_lgw_get_sx1261_conf, struct lgw_conf_sx1261_s, st.sx1261_set,
+                        st.sx1261)
+FAKE_CORE_DEFINE_READ(fake_lgw_is_started, int, st.started ? 1 : 0)

@@ -11,6 +11,8 @@ extern "C" {
 
 #include <gtest/gtest.h>
 
+#include "driver_test_support.hpp"
+
 #include <time.h>
 
 #include <chrono>
@@ -25,82 +27,13 @@ namespace fs = forwarder::lgw;
 namespace v1 = forwarder::v1;
 using namespace std::chrono_literals;
 
+using namespace forwarder::lgw::testing;
+
 namespace {
-
-uint64_t mono_us()
-{
-    timespec ts{};
-    ::clock_gettime(CLOCK_MONOTONIC, &ts);
-    return static_cast<uint64_t>(ts.tv_sec) * 1000000u + static_cast<uint64_t>(ts.tv_nsec) / 1000u;
-}
-
-// A host that records what the plugin publishes and logs.
-struct FakeHost {
-    std::mutex mutex;
-    std::condition_variable changed;
-    std::vector<std::pair<uint32_t, std::string>> published;
-    std::map<std::string, int64_t> stats;
-    std::vector<std::pair<int, std::string>> logs;
-
-    static FakeHost& of(fwd_host* host) { return *reinterpret_cast<FakeHost*>(host); }
-    static int publish(fwd_host* host, uint32_t topic, const void* data, size_t len)
-    {
-        FakeHost& self = of(host);
-        std::lock_guard lock(self.mutex);
-        self.published.emplace_back(topic, std::string(static_cast<const char*>(data), len));
-        self.changed.notify_all();
-        return FWD_OK;
-    }
-    static void log(fwd_host* host, int level, const char* message)
-    {
-        FakeHost& self = of(host);
-        std::lock_guard lock(self.mutex);
-        self.logs.emplace_back(level, message);
-        self.changed.notify_all();
-    }
-    static uint64_t monotonic_us(fwd_host*) { return mono_us(); }
-    static void stat_add(fwd_host* host, const char* name, int64_t delta)
-    {
-        FakeHost& self = of(host);
-        std::lock_guard lock(self.mutex);
-        self.stats[name] += delta;
-        self.changed.notify_all();
-    }
-    static void stat_set(fwd_host* host, const char* name, int64_t value)
-    {
-        FakeHost& self = of(host);
-        std::lock_guard lock(self.mutex);
-        self.stats[name] = value;
-    }
-    fwd_host_api_v1 api{sizeof(fwd_host_api_v1), &publish,  &log,
-                        &monotonic_us,           &stat_add, &stat_set};
-    forwarder::sdk::Host host() { return {reinterpret_cast<fwd_host*>(this), &api}; }
-
-    template <class P> bool wait_for(P predicate, std::chrono::milliseconds timeout = 3s)
-    {
-        std::unique_lock lock(mutex);
-        return changed.wait_for(lock, timeout, predicate);
-    }
-    bool logged(const std::string& text)
-    {
-        for (const auto& [level, line] : logs) {
-            if (line.find(text) != std::string::npos) {
-                return true;
-            }
-        }
-        return false;
-    }
-    int64_t stat(const std::string& name)
-    {
-        std::lock_guard lock(mutex);
-        auto it = stats.find(name);
-        return it == stats.end() ? 0 : it->second;
-    }
-};
 
 // EU868 for a picoGW: 8 multi-SF channels within ±462.5 kHz of two radios, a 250 kHz std
 // channel, FSK (Semtech's PicoCell EU configuration: radios at 867.5 and 868.5 MHz).
-v1::RadioConfig eu868_plan(bool with_rf_chains)
+v1::RadioConfig picocell_eu868_plan(bool with_rf_chains)
 {
     v1::RadioConfig plan;
     plan.set_radio(0);
@@ -179,7 +112,7 @@ protected:
         return *radio_;
     }
 
-    void plan(fs::LgwRadio& r, const v1::RadioConfig& p = eu868_plan(true))
+    void plan(fs::LgwRadio& r, const v1::RadioConfig& p = picocell_eu868_plan(true))
     {
         r.deliver(FWD_TOPIC_RADIO_CONFIG, p.SerializeAsString());
     }
@@ -246,7 +179,7 @@ TEST(PicogwPlan, TheSx1308ReachDependsOnTheChannelBandwidth)
     const auto o = fs::parse_options(kPicocell);
     for (bool given : {true, false}) {
         SCOPED_TRACE(given ? "centres from the plan" : "centres derived");
-        const auto c = fs::hal_config(o, eu868_plan(given));
+        const auto c = fs::hal_config(o, picocell_eu868_plan(given));
         for (int i = 0; i < 8; ++i) {
             EXPECT_LE(std::abs(c.multi_sf[i].if_hz) + 62'500, 462'500) << i;
         }
@@ -255,7 +188,7 @@ TEST(PicogwPlan, TheSx1308ReachDependsOnTheChannelBandwidth)
     EXPECT_EQ(us.lora_std.if_hz, 300'000);
     EXPECT_EQ(us.lora_std.bandwidth_hz, 500'000u);
     // 125 kHz channels reach ±462.5 kHz: 867.0 MHz is 500 kHz from 867.5.
-    auto bad = eu868_plan(true);
+    auto bad = picocell_eu868_plan(true);
     bad.mutable_multi_sf_channels(3)->set_frequency_hz(867'000'000);
     try {
         fs::hal_config(o, bad);
@@ -324,7 +257,7 @@ TEST_F(PicogwDriver, StartsWithTheRightHalConfiguration)
 
 TEST_F(PicogwDriver, TheGlueRefusesAnSx1250AndClosesTheLink)
 {
-    auto c = fs::hal_config(fs::parse_options(kPicocell), eu868_plan(true));
+    auto c = fs::hal_config(fs::parse_options(kPicocell), picocell_eu868_plan(true));
     c.radios[1].type = FWD_RADIO_SX1250;
     char err[256] = {0};
     EXPECT_EQ(fwd_lgw_start(&c, err, sizeof err), -1);
@@ -446,7 +379,7 @@ TEST_F(PicogwDriver, AFailedStartIsRetriedWithBackoff)
     EXPECT_TRUE(host_.logged("concentrator start failed: lgw_start failed"));
     EXPECT_TRUE(host_.logged("retrying the concentrator start in 20 ms"));
     // A new channel plan restarts the concentrator: stop (closing the link), connect again.
-    auto p = eu868_plan(true);
+    auto p = picocell_eu868_plan(true);
     p.mutable_rf_chains(1)->set_center_frequency_hz(868'400'000);
     r.deliver(FWD_TOPIC_RADIO_CONFIG, p.SerializeAsString());
     const auto until = std::chrono::steady_clock::now() + 3s;
