@@ -232,12 +232,16 @@ Options parse_options(const std::string& yaml)
     if (!root.IsMap()) {
         throw sdk::Error("options: expected a mapping of option: value");
     }
+    // Look keys up through a const node: yaml-cpp's non-const operator[] inserts missing keys,
+    // which would invalidate the iteration below.
+    const YAML::Node& options = root;
     // The board profile first; the other options override it.
-    if (const YAML::Node board = root["board"]; board && !board.IsNull()) {
-        const std::string extra = root["boards_dir"] ? text("boards_dir", root["boards_dir"]) : "";
+    if (const YAML::Node board = options["board"]; board && !board.IsNull()) {
+        const std::string extra =
+            options["boards_dir"] ? text("boards_dir", options["boards_dir"]) : "";
         try {
             auto profile = boards::load_board(text("board", board), board_dirs(extra));
-            if (const YAML::Node over = root["board_overrides"]; over && !over.IsNull()) {
+            if (const YAML::Node over = options["board_overrides"]; over && !over.IsNull()) {
                 if (!over.IsMap()) {
                     throw sdk::Error("board_overrides: expected a mapping");
                 }
@@ -247,7 +251,7 @@ Options parse_options(const std::string& yaml)
         } catch (const boards::BoardError& e) {
             throw sdk::Error(std::string("board: ") + e.what());
         }
-    } else if (root["board_overrides"]) {
+    } else if (options["board_overrides"]) {
         throw sdk::Error("board_overrides: needs a `board:` to override");
     }
     for (const auto& entry : root) {
@@ -271,7 +275,7 @@ Options parse_options(const std::string& yaml)
                                  " driver supports only usb");
             }
             o.usb = t == "usb";
-            if (o.usb && !root["com_path"]) {
+            if (o.usb && !options["com_path"]) {
                 o.com_path = "/dev/ttyACM0";
             }
         } else if (key == "com_path") {
