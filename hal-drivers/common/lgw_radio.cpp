@@ -648,7 +648,6 @@ bool LgwRadio::start_hal(const v1::RadioConfig& plan)
         host_.error(std::string("concentrator start failed: ") + err);
         return false;
     }
-    started_ = true;
     uint64_t eui = 0;
     char eui_text[24] = "unknown";
     if (fwd_lgw_chip_info()->has_eui && fwd_lgw_eui(&eui) == 0) {
@@ -657,6 +656,7 @@ bool LgwRadio::start_hal(const v1::RadioConfig& plan)
     host_.info(std::string("concentrator started (chip EUI ") + eui_text + ", radios at " +
                std::to_string(config.radios[0].center_hz) + " / " +
                std::to_string(config.radios[1].center_hz) + " Hz)");
+    started_ = true; // after the log line: whoever sees it running sees the line too
     return true;
 }
 
