@@ -7,6 +7,8 @@
 #ifndef FORWARDER_LGW_GLUE_CODES_H
 #define FORWARDER_LGW_GLUE_CODES_H
 
+#include "lgw_glue.h"
+
 #include <stdint.h>
 #include <stdio.h>
 
@@ -96,6 +98,44 @@ static inline uint32_t glue_sf_number(uint32_t code)
         }
     }
     return 0;
+}
+
+/* The HAL's RX status → our CRC status. */
+static inline int glue_crc_status(uint8_t status)
+{
+    switch (status) {
+    case STAT_CRC_OK:
+        return FWD_CRC_OK;
+    case STAT_CRC_BAD:
+        return FWD_CRC_BAD;
+    case STAT_NO_CRC:
+        return FWD_CRC_NONE;
+    default:
+        return FWD_CRC_UNDEFINED;
+    }
+}
+
+/* Our TX mode → the HAL's. */
+static inline uint8_t glue_tx_mode(int mode)
+{
+    return mode == FWD_TX_IMMEDIATE ? IMMEDIATE : mode == FWD_TX_ON_GPS ? ON_GPS : TIMESTAMPED;
+}
+
+/* The HAL's TX status code → ours. */
+static inline int glue_tx_status(uint8_t code)
+{
+    switch (code) {
+    case TX_OFF:
+        return FWD_TX_OFF;
+    case TX_FREE:
+        return FWD_TX_FREE;
+    case TX_SCHEDULED:
+        return FWD_TX_SCHEDULED;
+    case TX_EMITTING:
+        return FWD_TX_EMITTING;
+    default:
+        return FWD_TX_UNKNOWN;
+    }
 }
 
 #endif

@@ -230,19 +230,7 @@ int fwd_lgw_receive(struct fwd_lgw_rx* out, int max)
         o->freq_hz = p->freq_hz;
         o->if_chain = p->if_chain;
         o->rf_chain = p->rf_chain;
-        switch (p->status) {
-        case STAT_CRC_OK:
-            o->crc = FWD_CRC_OK;
-            break;
-        case STAT_CRC_BAD:
-            o->crc = FWD_CRC_BAD;
-            break;
-        case STAT_NO_CRC:
-            o->crc = FWD_CRC_NONE;
-            break;
-        default:
-            o->crc = FWD_CRC_UNDEFINED;
-        }
+        o->crc = glue_crc_status(p->status);
         o->lora = p->modulation == MOD_LORA;
         o->bandwidth_hz = glue_bandwidth_hz(p->bandwidth);
         /* LoRa: the DR bit back to the SF number; FSK: bit/s */
@@ -263,9 +251,7 @@ int fwd_lgw_send(const struct fwd_lgw_tx* tx, char* err, size_t err_len)
     struct lgw_pkt_tx_s pkt;
     memset(&pkt, 0, sizeof pkt);
     pkt.freq_hz = tx->freq_hz;
-    pkt.tx_mode = tx->mode == FWD_TX_IMMEDIATE ? IMMEDIATE
-                  : tx->mode == FWD_TX_ON_GPS  ? ON_GPS
-                                               : TIMESTAMPED;
+    pkt.tx_mode = glue_tx_mode(tx->mode);
     pkt.count_us = tx->count_us;
     pkt.rf_chain = tx->rf_chain;
     pkt.rf_power = tx->power_dbm;
@@ -313,18 +299,7 @@ int fwd_lgw_tx_status(uint8_t rf_chain)
     if (lgw_status(TX_STATUS, &code) != LGW_HAL_SUCCESS) {
         return FWD_TX_UNKNOWN;
     }
-    switch (code) {
-    case TX_OFF:
-        return FWD_TX_OFF;
-    case TX_FREE:
-        return FWD_TX_FREE;
-    case TX_SCHEDULED:
-        return FWD_TX_SCHEDULED;
-    case TX_EMITTING:
-        return FWD_TX_EMITTING;
-    default:
-        return FWD_TX_UNKNOWN;
-    }
+    return glue_tx_status(code);
 }
 
 int fwd_lgw_counter(uint32_t* count_us)
