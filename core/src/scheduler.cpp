@@ -641,14 +641,17 @@ std::optional<Rejection> Scheduler::admit(PlannedTx& tx, uint32_t radio, Admitte
     return std::nullopt;
 }
 
+bool Scheduler::beaconing(uint32_t radio) const
+{
+    return config_.beacon.mode == BeaconConfig::Mode::on
+               ? config_.beacon.radio == radio
+               : config_.beacon.mode == BeaconConfig::Mode::automatic &&
+                     radios_[radio].beaconing.has_value();
+}
+
 std::optional<Rejection> Scheduler::beacon_rule(const PlannedTx& tx, uint32_t radio) const
 {
-    const auto& state = radios_[radio];
-    const bool beaconing =
-        config_.beacon.mode == BeaconConfig::Mode::on
-            ? config_.beacon.radio == radio
-            : (config_.beacon.mode == BeaconConfig::Mode::automatic && state.beaconing.has_value());
-    if (!beaconing || gps_ == nullptr || !gps_->precise(radio)) {
+    if (!beaconing(radio) || gps_ == nullptr || !gps_->precise(radio)) {
         return std::nullopt;
     }
     uint64_t start_gps = 0;
@@ -841,11 +844,7 @@ bool Scheduler::lbt_active(RadioState& state, uint32_t radio)
 
 void Scheduler::plan_beacon(RadioState& state, uint32_t radio)
 {
-    const bool wanted =
-        config_.beacon.mode == BeaconConfig::Mode::on
-            ? config_.beacon.radio == radio
-            : (config_.beacon.mode == BeaconConfig::Mode::automatic && state.beaconing.has_value());
-    if (!wanted) {
+    if (!beaconing(radio)) {
         return;
     }
     const support::Region* region = state.region;
@@ -951,6 +950,14 @@ uint32_t Scheduler::run_due()
     std::lock_guard lock(mutex_);
     for (uint32_t index = 0; index < radios_.size(); ++index) {
         auto& state = radios_[index];
+        // An idle radio is read only now and then (the counter extension needs a reading
+        // every 35 min): through SPI, USB or a worker process a read is not free.
+        const uint64_t mono = monotonic_us();
+        if (state.timeline.empty() && !beaconing(index) && state.have_now &&
+            mono - state.last_read_mono_us < config_.idle_read_interval_us) {
+            continue;
+        }
+        state.last_read_mono_us = mono;
         uint32_t now = 0;
         if (!read_now(index, now)) {
             // A glitch is retried on the next pass; a radio that stays unreadable fails its

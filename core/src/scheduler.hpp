@@ -83,6 +83,9 @@ struct SchedulerConfig {
     // woken late by a busy CPU still meets the lead time.
     uint32_t handover_slack_us = 10000;
     size_t queue_size = 32; // frames queued per radio
+    // A radio with nothing queued and no beacons is read this often (its 32-bit counter is
+    // extended from the readings, which must come less than 35 min apart).
+    uint64_t idle_read_interval_us = 10'000'000;
 
     std::string region;                            // operator override of the RadioConfig's
     bool duty_cycle = true;                        // regulatory duty-cycle limits
@@ -197,6 +200,7 @@ private:
         uint64_t tx_min_hz = 0, tx_max_hz = 0;
         bool tx_capable = true;     // some RF chain of its channel plan may transmit
         uint32_t read_failures = 0; // consecutive counter reads that failed in run_due()
+        uint64_t last_read_mono_us = 0;
         std::optional<float> max_eirp_dbm;
         const support::Region* region = nullptr;
         std::string unknown_region; // the last unknown name reported, to report it once
@@ -224,6 +228,7 @@ private:
     bool place_immediate(PlannedTx& tx, RadioState& state, uint32_t now) const;
     std::vector<Timeline::iterator> collisions(const PlannedTx& tx, RadioState& state,
                                                uint32_t now) const;
+    bool beaconing(uint32_t radio) const; // beacons wanted on this radio
     std::optional<Rejection> beacon_rule(const PlannedTx& tx, uint32_t radio) const;
     std::optional<Rejection> duty_cycle_rule(PlannedTx& tx, RadioState& state, uint32_t radio);
     void insert(PlannedTx tx, RadioState& state, uint32_t now);

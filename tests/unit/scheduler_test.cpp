@@ -38,8 +38,12 @@ public:
     }
     int lbt_checks = 0;
     uint32_t lead_time_us() const override { return lead; }
+    std::function<void()> on_read;
     bool counter_now(uint32_t& c) override
     {
+        if (on_read) {
+            on_read();
+        }
         c = now;
         return true;
     }
@@ -386,6 +390,21 @@ TEST_F(SchedulerTest, DriverFailureIsARadioError)
     EXPECT_NE(results()[1].detail().find("SPI timeout"), std::string::npos);
 }
 
+TEST_F(SchedulerTest, AnIdleRadioIsReadOnlyNowAndThen)
+{
+    auto& s = scheduler();
+    int reads = 0;
+    radio_.on_read = [&] { ++reads; };
+    for (int i = 0; i < 100; ++i) {
+        s.run_due();
+    }
+    EXPECT_EQ(reads, 1); // the first pass; the next is due 10 s later
+    submit(request(1, radio_.now + 500'000));
+    const int before = reads;
+    s.run_due();
+    EXPECT_GT(reads, before); // something queued: every pass reads it
+}
+
 TEST_F(SchedulerTest, RadiosHaveSeparateTimelines)
 {
     auto& s = scheduler();
@@ -492,6 +511,7 @@ TEST_F(SchedulerTest, DutyCycleBudgetIsExhaustedThenRecoveredOverSimulatedTime)
 {
     SchedulerConfig c;
     c.region = "EU868";
+    c.idle_read_interval_us = 0; // simulated time: read on every pass, as real time would
     auto& s = scheduler(c);
     radio_.now = 0xFFFFFFFFu - 30'000'000; // the counter wraps during the first minute
     // Band M (868.0-868.6 MHz) allows 1 %: 36 s of air time per hour. SF12, 51 bytes without
