@@ -3,7 +3,6 @@
 # Included from plugins/lns/CMakeLists.txt.
 add_library(forwarder_lns_codec STATIC
   ${CMAKE_CURRENT_LIST_DIR}/lns_codec.cpp
-  ${CMAKE_CURRENT_LIST_DIR}/lora_frame.cpp
   ${CMAKE_CURRENT_LIST_DIR}/radio_clock.cpp
   ${CMAKE_CURRENT_LIST_DIR}/timesync.cpp)
 target_include_directories(forwarder_lns_codec PUBLIC ${CMAKE_CURRENT_LIST_DIR})

@@ -4,13 +4,12 @@
 #include "lns_codec.hpp"
 #include "text.hpp"
 
+#include "json_read.hpp"
 #include "json_text.hpp"
 #include "lora_frame.hpp"
 
-#include <Poco/Exception.h>
 #include <Poco/JSON/Array.h>
 #include <Poco/JSON/Object.h>
-#include <Poco/JSON/Parser.h>
 
 #include <algorithm>
 #include <charconv>
@@ -21,25 +20,31 @@
 namespace forwarder::lns {
 namespace {
 
+using support::dev_addr_matches_net_id;
+using support::FrameKind;
 using support::hex_value;
 using support::iequals;
+using support::LoraFrame;
+using support::parse_lora_frame;
 
 using Poco::Dynamic::Var;
 using JsonObject = Poco::JSON::Object;
 using JsonArray = Poco::JSON::Array;
 
-// Internal error flow: thrown by the readers below, caught at the API boundary.
-struct Failure {
-    std::string text;
-};
+namespace json = support::json;
+using json::index_name;
+using json::is_int_type;
+using json::is_number;
+using json::parse_object;
+using json::to_array;
+using json::to_number;
+using json::to_object;
+using json::to_string;
 
-[[noreturn]] void fail(std::string text)
-{
-    throw Failure{std::move(text)};
-}
-
-constexpr size_t kMaxJsonDepth = 32;
-constexpr double kMaxExactDouble = 9007199254740992.0; // 2^53
+// Internal error flow: thrown by the readers below and the shared ones, caught at the API
+// boundary.
+using Failure = json::JsonError;
+using json::fail;
 
 // ---- output ---------------------------------------------------------------------------
 
@@ -126,178 +131,40 @@ void put_string(std::string& out, std::string_view text)
 
 // ---- input ----------------------------------------------------------------------------
 
-bool is_null(const Var& value)
-{
-    return value.isEmpty();
-}
+// The shared readers (json_read.hpp) as this codec takes them: a key falls back to a
+// case-insensitive match, a whole-number float counts as an integer (and 0 / 1 as a boolean),
+// errors are detailed ("negative (-1)").
+constexpr json::Rules kRules{.tolerant = true, .detailed_errors = true};
 
-// Exact key first, then a case-insensitive match. A null value counts as absent.
 const Var* find(const JsonObject& object, std::string_view key)
 {
-    const Var* folded = nullptr;
-    for (auto it = object.begin(); it != object.end(); ++it) {
-        if (it->first == key) {
-            return is_null(it->second) ? nullptr : &it->second;
-        }
-        if (folded == nullptr && iequals(it->first, key)) {
-            folded = &it->second;
-        }
-    }
-    return (folded != nullptr && !is_null(*folded)) ? folded : nullptr;
-}
-
-bool has_exact_key(const JsonObject& object, const std::string& key)
-{
-    return object.has(key);
+    return json::find(object, key, json::Keys::fold_case);
 }
 
 const Var& need(const JsonObject& object, std::string_view key, std::string_view name = {})
 {
-    const Var* value = find(object, key);
-    if (value == nullptr) {
-        fail(std::string(name.empty() ? key : name) + ": missing");
-    }
-    return *value;
-}
-
-bool is_int_type(const Var& value)
-{
-    return value.type() == typeid(Poco::Int64) || value.type() == typeid(Poco::UInt64);
-}
-
-bool is_number(const Var& value)
-{
-    return is_int_type(value) || value.type() == typeid(double);
-}
-
-// An integral double that a JSON encoder may have written as a float ("1.0", "1e6").
-bool double_as_integer(const Var& value, const std::string& name, double& out)
-{
-    if (value.type() != typeid(double)) {
-        return false;
-    }
-    const double d = value.extract<double>();
-    if (!std::isfinite(d) || std::floor(d) != d) {
-        fail(name + ": not an integer");
-    }
-    if (std::fabs(d) > kMaxExactDouble) {
-        fail(name + ": integer written as a float beyond 2^53");
-    }
-    out = d;
-    return true;
+    return json::need(object, key, name, json::Keys::fold_case);
 }
 
 int64_t to_int(const Var& value, const std::string& name, int64_t min, int64_t max)
 {
-    int64_t result = 0;
-    double d = 0;
-    if (value.type() == typeid(Poco::Int64)) {
-        result = value.extract<Poco::Int64>();
-    } else if (value.type() == typeid(Poco::UInt64)) {
-        const uint64_t u = value.extract<Poco::UInt64>();
-        if (u > static_cast<uint64_t>(max)) {
-            fail(name + ": " + std::to_string(u) + " out of range");
-        }
-        result = static_cast<int64_t>(u);
-    } else if (double_as_integer(value, name, d)) {
-        result = static_cast<int64_t>(d);
-    } else {
-        fail(name + ": not an integer");
-    }
-    if (result < min || result > max) {
-        fail(name + ": " + std::to_string(result) + " out of range [" + std::to_string(min) + ", " +
-             std::to_string(max) + "]");
-    }
-    return result;
+    return json::to_int(value, name, min, max, kRules);
 }
 
 uint64_t to_uint(const Var& value, const std::string& name,
                  uint64_t max = std::numeric_limits<uint64_t>::max())
 {
-    uint64_t result = 0;
-    double d = 0;
-    if (value.type() == typeid(Poco::UInt64)) {
-        result = value.extract<Poco::UInt64>();
-    } else if (value.type() == typeid(Poco::Int64)) {
-        const int64_t i = value.extract<Poco::Int64>();
-        if (i < 0) {
-            fail(name + ": negative (" + std::to_string(i) + ")");
-        }
-        result = static_cast<uint64_t>(i);
-    } else if (double_as_integer(value, name, d)) {
-        if (d < 0) {
-            fail(name + ": negative");
-        }
-        result = static_cast<uint64_t>(d);
-    } else {
-        fail(name + ": not an integer");
-    }
-    if (result > max) {
-        fail(name + ": " + std::to_string(result) + " out of range (max " + std::to_string(max) +
-             ")");
-    }
-    return result;
-}
-
-double to_number(const Var& value, const std::string& name)
-{
-    if (value.type() == typeid(double)) {
-        const double d = value.extract<double>();
-        if (!std::isfinite(d)) {
-            fail(name + ": not a finite number");
-        }
-        return d;
-    }
-    if (value.type() == typeid(Poco::Int64)) {
-        return static_cast<double>(value.extract<Poco::Int64>());
-    }
-    if (value.type() == typeid(Poco::UInt64)) {
-        return static_cast<double>(value.extract<Poco::UInt64>());
-    }
-    fail(name + ": not a number");
+    return json::to_uint64(value, name, max, kRules);
 }
 
 bool to_bool(const Var& value, const std::string& name)
 {
-    if (value.type() == typeid(bool)) {
-        return value.extract<bool>();
-    }
-    if (is_number(value)) {
-        return to_int(value, name, 0, 1) != 0;
-    }
-    fail(name + ": not a boolean");
+    return json::to_bool(value, name, kRules);
 }
 
-const std::string& to_string(const Var& value, const std::string& name)
+bool has_exact_key(const JsonObject& object, const std::string& key)
 {
-    if (value.type() != typeid(std::string)) {
-        fail(name + ": not a string");
-    }
-    return value.extract<std::string>();
-}
-
-const JsonObject& to_object(const Var& value, const std::string& name)
-{
-    if (value.type() != typeid(JsonObject::Ptr)) {
-        fail(name + ": not an object");
-    }
-    const JsonObject::Ptr& ptr = value.extract<JsonObject::Ptr>();
-    if (ptr.isNull()) {
-        fail(name + ": not an object");
-    }
-    return *ptr;
-}
-
-const JsonArray& to_array(const Var& value, const std::string& name)
-{
-    if (value.type() != typeid(JsonArray::Ptr)) {
-        fail(name + ": not an array");
-    }
-    const JsonArray::Ptr& ptr = value.extract<JsonArray::Ptr>();
-    if (ptr.isNull()) {
-        fail(name + ": not an array");
-    }
-    return *ptr;
+    return object.has(key);
 }
 
 uint64_t to_eui(const Var& value, const std::string& name)
@@ -330,28 +197,6 @@ std::string to_hex_bytes(const Var& value, const std::string& name, size_t max_b
         fail(name + ": not a hex string");
     }
     return bytes;
-}
-
-std::string index_name(const std::string& name, size_t index)
-{
-    return name + "[" + std::to_string(index) + "]";
-}
-
-// Parses text into a JSON object; throws Failure for anything else.
-JsonObject::Ptr parse_object(std::string_view json)
-{
-    Var root;
-    try {
-        Poco::JSON::Parser parser;
-        parser.setDepth(kMaxJsonDepth);
-        root = parser.parse(std::string(json));
-    } catch (const Poco::Exception& e) {
-        fail("invalid JSON: " + e.message());
-    }
-    if (root.type() != typeid(JsonObject::Ptr) || root.extract<JsonObject::Ptr>().isNull()) {
-        fail("not a JSON object");
-    }
-    return root.extract<JsonObject::Ptr>();
 }
 
 // ---- router_config --------------------------------------------------------------------
@@ -815,7 +660,7 @@ RouterConfig read_router_config(const JsonObject& object)
         try {
             config.beaconing = read_beaconing(to_object(*value, "bcning"));
         } catch (const Failure& failure) {
-            config.warnings.push_back(failure.text + "; no beaconing");
+            config.warnings.push_back(std::string(failure.what()) + "; no beaconing");
         }
     }
 
@@ -1036,10 +881,10 @@ DownlinkSchedule read_dnsched(const JsonObject& object)
             out.device_class = out.xtime ? 0 : 1;
             schedule.entries.push_back(std::move(out));
         } catch (const Failure& failure) {
-            if (failure.text.rfind(name, 0) == 0) {
+            if (std::string_view(failure.what()).rfind(name, 0) == 0) {
                 throw;
             }
-            fail(name + "." + failure.text);
+            fail(name + "." + failure.what());
         }
     }
     return schedule;
@@ -1483,7 +1328,7 @@ bool decode_router_info(std::string_view json, RouterInfo& out, std::string& err
         }
         return true;
     } catch (const Failure& failure) {
-        error = "router-info: " + failure.text;
+        error = std::string("router-info: ") + failure.what();
     } catch (const std::exception& e) {
         error = std::string("router-info: ") + e.what();
     } catch (...) {
@@ -1882,7 +1727,7 @@ bool decode_message(std::string_view json, Decoded& out, std::string& error)
         out = std::move(decoded);
         return true;
     } catch (const Failure& failure) {
-        error = msgtype.empty() ? failure.text : msgtype + ": " + failure.text;
+        error = msgtype.empty() ? std::string(failure.what()) : msgtype + ": " + failure.what();
     } catch (const std::exception& e) {
         error = (msgtype.empty() ? std::string() : msgtype + ": ") + "internal error: " + e.what();
     } catch (...) {

@@ -14,10 +14,11 @@ fuzz_setup "${1:?usage: run.sh BUILD_DIR [SECONDS]}" cups
 seconds=${2:-20}
 lns=$root/plugins/lns
 # Only the CUPS code is coverage-instrumented; the LNS codec (for format_id6) and the JSON
-# escaper get the sanitizers only.
+# readers and escaper get the sanitizers only.
 fuzz_build cups_fuzz "$(pkg-config --libs libcrypto 2>/dev/null || echo -lcrypto)" \
     "$root/plugins/cups/cups_codec.cpp" "$here/cups_fuzz.cpp" "=$lns/lns_codec.cpp" \
-    "=$lns/lora_frame.cpp" "=$root/core/support/json_text.cpp"
+    "=$root/core/support/lora_frame.cpp" "=$root/core/support/json_read.cpp" \
+    "=$root/core/support/json_text.cpp"
 
 # Seeds: the hex byte strings of the CUPS vectors (answers, blobs) as raw bytes, the request
 # JSON, and a few hand-made answers, blobs and tokens.

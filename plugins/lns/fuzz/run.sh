@@ -12,8 +12,8 @@ source "$here/../../../scripts/fuzz-common.sh"
 fuzz_setup "${1:?usage: run.sh BUILD_DIR [SECONDS]}" lns
 seconds=${2:-20}
 lns=$root/plugins/lns
-fuzz_build decode_fuzz "" "$lns/lns_codec.cpp" "$lns/lora_frame.cpp" \
-    "$root/core/support/json_text.cpp" "$here/decode_fuzz.cpp"
+fuzz_build decode_fuzz "" "$lns/lns_codec.cpp" "$root/core/support/lora_frame.cpp" \
+    "$root/core/support/json_read.cpp" "$root/core/support/json_text.cpp" "$here/decode_fuzz.cpp"
 
 # Seeds: every JSON vector, plus the PHYPayloads of the frame vectors as raw bytes.
 rm -f "$out"/seeds/*

@@ -18,6 +18,7 @@
 #include <sstream>
 
 using namespace forwarder::lns;
+using namespace forwarder::support;
 using Poco::Dynamic::Var;
 using JsonObject = Poco::JSON::Object;
 using JsonArray = Poco::JSON::Array;

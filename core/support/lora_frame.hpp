@@ -5,7 +5,7 @@
 #include <string>
 #include <string_view>
 
-namespace forwarder::lns {
+namespace forwarder::support {
 
 enum class FrameKind { join_request, join_accept, data_up, data_down, rejoin, proprietary };
 
@@ -42,4 +42,4 @@ int net_id_type(uint32_t net_id);
 // 15, 17 bits. True if the DevAddr has the NetID's type and the NetID's NwkID.
 bool dev_addr_matches_net_id(uint32_t dev_addr, uint32_t net_id);
 
-} // namespace forwarder::lns
+} // namespace forwarder::support

@@ -1,6 +1,6 @@
 #include "lora_frame.hpp"
 
-namespace forwarder::lns {
+namespace forwarder::support {
 namespace {
 
 constexpr int kNwkIdBits[8] = {6, 6, 9, 11, 12, 13, 15, 17};
@@ -125,4 +125,4 @@ bool dev_addr_matches_net_id(uint32_t dev_addr, uint32_t net_id)
     return ((dev_addr >> addr_bits) & mask) == (net_id & mask);
 }
 
-} // namespace forwarder::lns
+} // namespace forwarder::support
