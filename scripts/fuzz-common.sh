@@ -29,7 +29,8 @@ fuzz_build()
 {
     local binary=$1 libs=$2
     shift 2
-    local includes=(-I "$root/plugins/lns" -I "$root/plugins/cups" -I "$root/core/support"
+    local includes=(-I "$root/plugins/lns" -I "$root/plugins/cups" -I "$root/plugins/semtech-udp"
+                    -I "$root/core/support"
                     -I "$gen")
     local pb_cflags pb_libs
     read -r -a pb_cflags <<<"$(pkg-config --cflags protobuf-lite)"

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Installs what is missing, builds, and runs the whole test suite twice: a normal build,
 # then an AddressSanitizer + UndefinedBehaviorSanitizer build; then runs the fuzz targets
-# (libFuzzer) of the LNS message decoder and the CUPS answer parser briefly.
+# (libFuzzer) of the LNS message decoder, the CUPS answer parser and the Semtech UDP codec
+# briefly.
 #   scripts/test.sh                 everything
 #   scripts/test.sh --no-sanitize   skip the sanitizer build
 set -euo pipefail
@@ -23,7 +24,8 @@ if [ "$sanitize" = 1 ]; then
     ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
       ctest -j"$jobs" --output-on-failure --timeout 300)
 fi
-echo "== fuzz the LNS message decoder and the CUPS answer parser (${FUZZ_SECONDS:-30} s each)"
+echo "== fuzz the LNS, CUPS and Semtech UDP decoders (${FUZZ_SECONDS:-30} s each)"
 bash "$root/plugins/lns/fuzz/run.sh" "$root/build" "${FUZZ_SECONDS:-30}"
 bash "$root/plugins/cups/fuzz/run.sh" "$root/build" "${FUZZ_SECONDS:-30}"
+bash "$root/plugins/semtech-udp/fuzz/run.sh" "$root/build" "${FUZZ_SECONDS:-30}"
 echo "== all tests passed"

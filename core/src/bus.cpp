@@ -1,6 +1,36 @@
 #include "bus.hpp"
 
+#include <forwarder/plugin.h>
+
+#include <cstring>
+#include <optional>
+
 namespace forwarder::core {
+
+void UplinkGate::count_filtered(const char* reason) const
+{
+    if (filtered != nullptr) {
+        filtered->fetch_add(1, std::memory_order_relaxed);
+    }
+    for (const auto& [name, counter] : by_reason) {
+        if (std::strcmp(name.c_str(), reason) == 0) {
+            counter->fetch_add(1, std::memory_order_relaxed);
+            return;
+        }
+    }
+}
+
+void Subscription::set_uplink_gate(std::shared_ptr<const UplinkGate> gate)
+{
+    std::lock_guard lock(gate_mutex_);
+    gate_ = std::move(gate);
+}
+
+std::shared_ptr<const UplinkGate> Subscription::uplink_gate() const
+{
+    std::lock_guard lock(gate_mutex_);
+    return gate_;
+}
 
 Subscription::Subscription(std::string name, uint32_t topic_mask, size_t capacity)
     : name_(std::move(name)), topic_mask_(topic_mask), capacity_(capacity == 0 ? 1 : capacity)
@@ -84,12 +114,35 @@ size_t EventBus::publish(uint32_t topic, std::shared_ptr<const std::string> byte
     published_.fetch_add(1, std::memory_order_relaxed);
     Event event{topic, std::move(bytes), source};
     size_t reached = 0;
+    // An uplink is parsed at most once, and only if some subscriber filters it.
+    std::optional<forwarder::v1::Uplink> uplink;
+    bool unparsable = false;
     std::shared_lock lock(mutex_);
     for (const auto& sub : subscriptions_) {
-        if (sub.get() != exclude && sub->wants(topic)) {
-            sub->push(event);
-            ++reached;
+        if (sub.get() == exclude || !sub->wants(topic)) {
+            continue;
         }
+        if (topic == FWD_TOPIC_UPLINK) {
+            if (auto gate = sub->uplink_gate()) {
+                if (!gate->filter.passes_everything()) {
+                    if (!uplink && !unparsable) {
+                        uplink.emplace();
+                        unparsable = !uplink->ParseFromString(*event.bytes);
+                    }
+                    // An unparsable uplink passes: the transport counts it as malformed.
+                    const char* why = unparsable ? nullptr : gate->filter.refuse(*uplink);
+                    if (why != nullptr) {
+                        gate->count_filtered(why);
+                        continue;
+                    }
+                }
+                if (gate->accepted != nullptr) {
+                    gate->accepted->fetch_add(1, std::memory_order_relaxed);
+                }
+            }
+        }
+        sub->push(event);
+        ++reached;
     }
     return reached;
 }

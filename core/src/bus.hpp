@@ -4,6 +4,8 @@
 // Each subscriber owns one bounded queue. Publishing never blocks: when a subscriber's
 // queue is full its oldest event is dropped and counted, so a slow transport can never
 // stall a radio's receive thread. Payloads are shared between subscribers, not copied.
+#include "uplink_filter.hpp"
+
 #include <atomic>
 #include <chrono>
 #include <condition_variable>
@@ -23,6 +25,16 @@ struct Event {
     const std::string* source = nullptr;      // publishing instance's name (outlives the bus)
 };
 
+// A transport's uplink filter with its counters ("<instance>.uplinks_accepted",
+// "<instance>.uplinks_filtered" and one "<instance>.uplinks_filtered.<reason>" per reason).
+struct UplinkGate {
+    UplinkFilter filter;
+    std::atomic<int64_t>* accepted = nullptr;
+    std::atomic<int64_t>* filtered = nullptr;
+    std::vector<std::pair<std::string, std::atomic<int64_t>*>> by_reason;
+    void count_filtered(const char* reason) const;
+};
+
 class Subscription {
 public:
     Subscription(std::string name, uint32_t topic_mask, size_t capacity);
@@ -40,7 +52,12 @@ public:
     // Wakes a waiting consumer once without closing (e.g. its timers changed).
     void wake();
 
+    // Uplinks pass this gate before they are queued (transports). Replaceable at any time.
+    void set_uplink_gate(std::shared_ptr<const UplinkGate> gate);
+    std::shared_ptr<const UplinkGate> uplink_gate() const;
+
     uint64_t dropped() const { return dropped_.load(); }
+    size_t capacity() const { return capacity_; }
     uint64_t queued_total() const { return queued_.load(); }
     size_t depth() const;
 
@@ -55,6 +72,8 @@ private:
     bool woken_ = false;
     std::atomic<uint64_t> dropped_{0};
     std::atomic<uint64_t> queued_{0};
+    mutable std::mutex gate_mutex_;
+    std::shared_ptr<const UplinkGate> gate_;
 };
 
 class EventBus {

@@ -148,6 +148,108 @@ private:
     std::string file_;
 };
 
+// A list of scalars (a single scalar counts as a list of one), each checked by `parse`.
+template <class T, class Parse>
+std::vector<T> read_list(const Reader& r, const YAML::Node& node, const std::string& path,
+                         const char* expected, Parse parse)
+{
+    std::vector<T> out;
+    if (!node.IsDefined() || node.IsNull()) {
+        return out;
+    }
+    auto one = [&](const YAML::Node& item, const std::string& item_path) {
+        T value{};
+        if (!item.IsScalar() || !parse(item.Scalar(), value)) {
+            r.fail(item, item_path, std::string("expected ") + expected);
+        }
+        out.push_back(std::move(value));
+    };
+    if (node.IsScalar()) {
+        one(node, path);
+    } else if (node.IsSequence()) {
+        for (size_t i = 0; i < node.size(); ++i) {
+            one(node[i], path + "[" + std::to_string(i) + "]");
+        }
+    } else {
+        r.fail(node, path, std::string("expected a list of ") + expected);
+    }
+    return out;
+}
+
+// `transports[].filter`: which uplinks the transport receives (see uplink_filter.hpp).
+UplinkFilter read_filter(const Reader& r, const YAML::Node& node, const std::string& path)
+{
+    UplinkFilter f;
+    if (!node.IsDefined() || node.IsNull()) {
+        return f;
+    }
+    if (!node.IsMap()) {
+        r.fail(node, path,
+               "expected a mapping (crc, lorawan_only, net_ids, dev_addr_prefixes, "
+               "join_euis, frequencies, data_rates)");
+    }
+    r.only_keys(node, path,
+                {"crc", "lorawan_only", "net_ids", "dev_addr_prefixes", "join_euis", "frequencies",
+                 "data_rates"});
+    if (const YAML::Node crc = node["crc"]; crc.IsDefined()) {
+        const auto classes = read_list<std::string>(r, crc, path + ".crc", "ok, bad, none or any",
+                                                    [](const std::string& text, std::string& out) {
+                                                        out = text;
+                                                        return text == "ok" || text == "bad" ||
+                                                               text == "none" || text == "any";
+                                                    });
+        f.crc_ok = f.crc_bad = f.crc_none = false;
+        for (const auto& c : classes) {
+            f.crc_ok = f.crc_ok || c == "ok" || c == "any";
+            f.crc_bad = f.crc_bad || c == "bad" || c == "any";
+            f.crc_none = f.crc_none || c == "none" || c == "any";
+        }
+        if (classes.empty()) {
+            r.fail(crc, path + ".crc", "lists no CRC class: no uplink would pass");
+        }
+    }
+    if (const YAML::Node v = node["lorawan_only"]; v.IsDefined()) {
+        if (!v.IsScalar() || !YAML::convert<bool>::decode(v, f.lorawan_only)) {
+            r.fail(v, path + ".lorawan_only", "expected true or false");
+        }
+    }
+    f.net_ids = read_list<uint32_t>(
+        r, node["net_ids"], path + ".net_ids", "a NetID (6 hex digits, e.g. 000013)",
+        [](const std::string& t, uint32_t& o) { return parse_net_id(t, o); });
+    f.dev_addr_prefixes = read_list<DevAddrPrefix>(
+        r, node["dev_addr_prefixes"], path + ".dev_addr_prefixes",
+        "a DevAddr prefix (8 hex digits / bits, e.g. 26000000/7)",
+        [](const std::string& t, DevAddrPrefix& o) { return parse_dev_addr_prefix(t, o); });
+    f.join_euis = read_list<EuiRange>(
+        r, node["join_euis"], path + ".join_euis",
+        "a JoinEUI or a range (e.g. 70B3D57ED0000000-70B3D57ED0FFFFFF)",
+        [](const std::string& t, EuiRange& o) { return parse_eui_range(t, o); });
+    f.frequencies_hz = read_list<uint64_t>(r, node["frequencies"], path + ".frequencies",
+                                           "a frequency in MHz (e.g. 868.1)",
+                                           [](const std::string& t, uint64_t& o) {
+                                               double mhz = 0;
+                                               try {
+                                                   size_t used = 0;
+                                                   mhz = std::stod(t, &used);
+                                                   if (used != t.size()) {
+                                                       return false;
+                                                   }
+                                               } catch (const std::exception&) {
+                                                   return false;
+                                               }
+                                               if (!(mhz >= 1.0 && mhz <= 3000.0)) {
+                                                   return false;
+                                               }
+                                               o = static_cast<uint64_t>(mhz * 1e6 + 0.5);
+                                               return true;
+                                           });
+    f.data_rates = read_list<std::string>(
+        r, node["data_rates"], path + ".data_rates",
+        "a data rate (SF7BW125 ... or an FSK bit rate such as 50000)",
+        [](const std::string& t, std::string& o) { return parse_data_rate(t, o); });
+    return f;
+}
+
 std::vector<PluginSpec> read_plugins(const Reader& r, const YAML::Node& list,
                                      const std::string& section, const char* name_key)
 {
@@ -167,7 +269,8 @@ std::vector<PluginSpec> read_plugins(const Reader& r, const YAML::Node& list,
         if (section == "radios") {
             r.only_keys(entry, path, {name_key, "name", "options", "queue_size", "process"});
         } else {
-            r.only_keys(entry, path, {name_key, "name", "options", "queue_size"});
+            r.only_keys(entry, path,
+                        {name_key, "name", "options", "queue_size", "filter", "priority"});
         }
         PluginSpec spec;
         spec.path = path;
@@ -200,6 +303,12 @@ std::vector<PluginSpec> read_plugins(const Reader& r, const YAML::Node& list,
         if (entry["queue_size"].IsDefined()) {
             spec.queue_size =
                 r.number<size_t>(entry["queue_size"], path + ".queue_size", 1, 10'000'000);
+        }
+        if (section == "transports") {
+            spec.filter = read_filter(r, entry["filter"], path + ".filter");
+            if (entry["priority"].IsDefined()) {
+                spec.priority = r.number<uint32_t>(entry["priority"], path + ".priority", 0, 255);
+            }
         }
         if (const YAML::Node process = entry["process"]; process.IsDefined()) {
             const auto text = r.string(process, path + ".process");
@@ -380,9 +489,9 @@ Config load_config(const std::string& path)
         r.fail(root, "", "expected a mapping with gateway, radios, transports");
     }
     try {
-        r.only_keys(
-            root, "",
-            {"gateway", "plugin_dir", "radios", "transports", "scheduler", "time", "stats"});
+        r.only_keys(root, "",
+                    {"gateway", "plugin_dir", "radios", "transports", "scheduler", "time", "stats",
+                     "metrics"});
 
         if (const YAML::Node gw = root["gateway"]; gw.IsDefined() && !gw.IsNull()) {
             if (!gw.IsMap()) {
@@ -479,6 +588,31 @@ Config load_config(const std::string& path)
             if (s["interval_s"].IsDefined()) {
                 cfg.stats_interval_s =
                     r.number<uint32_t>(s["interval_s"], "stats.interval_s", 0, 86400);
+            }
+        }
+        if (const YAML::Node m = root["metrics"]; m.IsDefined() && !m.IsNull()) {
+            if (!m.IsMap()) {
+                r.fail(m, "metrics", "expected a mapping with `listen:`");
+            }
+            r.only_keys(m, "metrics", {"listen"});
+            if (const YAML::Node l = m["listen"]; l.IsDefined() && !l.IsNull()) {
+                cfg.metrics_listen = r.string(l, "metrics.listen");
+                const auto colon = cfg.metrics_listen.rfind(':');
+                uint32_t port = 0;
+                bool ok = colon != std::string::npos && colon + 1 < cfg.metrics_listen.size();
+                if (ok) {
+                    const std::string digits = cfg.metrics_listen.substr(colon + 1);
+                    ok =
+                        digits.size() <= 5 && std::all_of(digits.begin(), digits.end(), [](char c) {
+                            return std::isdigit(static_cast<unsigned char>(c));
+                        });
+                    port = ok ? static_cast<uint32_t>(std::stoul(digits)) : 0;
+                    ok = ok && port <= 65535;
+                }
+                if (!ok) {
+                    r.fail(l, "metrics.listen",
+                           "expected HOST:PORT, e.g. \"127.0.0.1:9100\" or \"[::1]:9100\"");
+                }
             }
         }
     } catch (const YAML::Exception& e) {

@@ -4,6 +4,7 @@
 #include "log.hpp"
 #include "scheduler.hpp"
 #include "time_keeper.hpp"
+#include "uplink_filter.hpp"
 
 #include <yaml-cpp/yaml.h>
 
@@ -34,6 +35,8 @@ struct PluginSpec {
     YAML::Node options;    // the `options:` mapping (may be null)
     size_t queue_size = 0; // bus queue capacity for this instance's subscriptions
     ProcessMode process = ProcessMode::automatic; // radios only: `process: auto|worker|inline`
+    UplinkFilter filter;                          // transports only: which uplinks it receives
+    uint32_t priority = 0; // transports only: ranks its downlinks above lower ones (0..255)
     // Whether this radio runs in its own worker process.
     bool runs_in_worker() const
     {
@@ -55,6 +58,7 @@ struct Config {
     SchedulerConfig scheduler;
     TimeConfig time;
     uint32_t stats_interval_s = 60; // 0 = no periodic GatewayStats
+    std::string metrics_listen;     // `metrics.listen`: Prometheus endpoint; empty = none
 };
 
 constexpr size_t kDefaultQueueSize = 4096;

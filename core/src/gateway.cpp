@@ -149,6 +149,11 @@ void Gateway::create()
     time_keeper_ = std::make_unique<TimeKeeper>(bus_, stats_, config_.time, tx_radios);
     scheduler_ = std::make_unique<Scheduler>(bus_, stats_, config_.scheduler, tx_radios);
     scheduler_->set_gps_time(time_keeper_.get());
+    for (const auto& t : config_.transports) {
+        if (t.priority != 0) {
+            scheduler_->set_requester_priority(t.name, t.priority);
+        }
+    }
     for (auto& r : radios_) {
         r->set_uplink_stamper([keeper = time_keeper_.get()](std::string& bytes) {
             return keeper->stamp_uplink(bytes);
@@ -160,6 +165,15 @@ void Gateway::start()
 {
     started_at_us_ = monotonic_us();
     try {
+        if (!config_.metrics_listen.empty()) {
+            metrics_ = std::make_unique<MetricsServer>(config_.metrics_listen,
+                                                       [this] { return collect_metrics_now(); });
+            try {
+                metrics_->start();
+            } catch (const std::exception& e) {
+                throw ConfigError(config_.file + ": " + e.what());
+            }
+        }
         time_keeper_->start();
         scheduler_->start();
         for (auto& t : transports_) {
@@ -191,6 +205,9 @@ void Gateway::stop()
     stats_cv_.notify_all();
     if (stats_thread_.joinable()) {
         stats_thread_.join();
+    }
+    if (metrics_) {
+        metrics_->stop();
     }
     for (auto& t : transports_) {
         t->stop();
@@ -226,11 +243,7 @@ void Gateway::publish_stats()
     s.set_tx_ok(static_cast<uint64_t>(stats_.get("scheduler.tx_ok")));
     s.set_tx_rejected(static_cast<uint64_t>(stats_.get("scheduler.tx_rejected")));
     s.set_bus_dropped(bus_.dropped());
-    // Duty-cycle usage per radio and band: air time in the window and the budget.
-    for (const auto& u : scheduler_->duty_cycle_usage()) {
-        stats_.set("scheduler.duty_cycle." + u.key + ".used_us", u.used_us);
-        stats_.set("scheduler.duty_cycle." + u.key + ".budget_us", u.budget_us);
-    }
+    update_gauges();
     for (const auto& [name, value] : stats_.snapshot()) {
         auto* c = s.add_counters();
         c->set_name(name);
@@ -238,6 +251,49 @@ void Gateway::publish_stats()
     }
     bus_.publish(FWD_TOPIC_GATEWAY_STATS, s.SerializeAsString());
     log_info(kComponent, "stats: " + stats_line());
+}
+
+void Gateway::update_gauges()
+{
+    // Duty-cycle usage per radio and band: air time in the window and the budget.
+    for (const auto& u : scheduler_->duty_cycle_usage()) {
+        stats_.set("scheduler.duty_cycle." + u.key + ".used_us", u.used_us);
+        stats_.set("scheduler.duty_cycle." + u.key + ".budget_us", u.budget_us);
+    }
+    for (uint32_t i = 0; i < radios_.size(); ++i) {
+        const std::string radio = "radio" + std::to_string(i);
+        stats_.set("scheduler.queued." + radio, static_cast<int64_t>(scheduler_->queued(i)));
+        // The scheduler reads an idle radio's counter every 10 s: extrapolate from that read
+        // on the host clock (the crystals differ by a few ppm at most).
+        uint32_t count = 0;
+        uint64_t read_at = 0;
+        if (scheduler_->last_counter(i, count, read_at)) {
+            const uint64_t since = monotonic_us() - read_at;
+            stats_.set("scheduler.counter_us." + radio,
+                       static_cast<uint32_t>(count + static_cast<uint32_t>(since)));
+        }
+    }
+}
+
+std::vector<MetricFamily> Gateway::collect_metrics_now()
+{
+    MetricsInput in;
+    if (scheduler_) {
+        update_gauges();
+    }
+    in.stats = stats_.snapshot();
+    for (const auto& sub : bus_.subscriptions()) {
+        in.queues.push_back({sub->name(), sub->depth(), sub->capacity(), sub->dropped()});
+    }
+    for (const auto& t : transports_) {
+        in.transports.push_back(t->name());
+    }
+    for (const auto& r : radios_) {
+        in.radios.push_back(r->name());
+    }
+    in.uptime_s = (monotonic_us() - started_at_us_) / 1000000u;
+    in.rss_bytes = process_rss_bytes();
+    return collect_metrics(in);
 }
 
 void Gateway::stats_loop()

@@ -3,6 +3,7 @@
 // and the scheduler, started and stopped in order.
 #include "bus.hpp"
 #include "config.hpp"
+#include "metrics.hpp"
 #include "plugin_host.hpp"
 #include "scheduler.hpp"
 #include "stats.hpp"
@@ -43,6 +44,9 @@ private:
     void add_implicit_lns(const std::vector<std::shared_ptr<LoadedPlugin>>& transports);
     void stats_loop();
     void publish_stats();
+    // Refreshes the gauges only the core can read (duty cycle, queues, radio counters).
+    void update_gauges();
+    std::vector<MetricFamily> collect_metrics_now();
 
     Config config_;
     std::string plugin_dir_;
@@ -52,6 +56,7 @@ private:
     std::vector<std::unique_ptr<PluginInstance>> transports_;
     std::unique_ptr<TimeKeeper> time_keeper_;
     std::unique_ptr<Scheduler> scheduler_;
+    std::unique_ptr<MetricsServer> metrics_;
     std::thread stats_thread_;
     std::mutex stats_mutex_;
     std::condition_variable stats_cv_;

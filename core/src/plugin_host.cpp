@@ -96,7 +96,26 @@ void PluginInstance::create()
     }
     if (d.subscriptions != 0) {
         inbox_ = bus_.subscribe(spec_.name, d.subscriptions, spec_.queue_size);
+        if (d.kind == FWD_KIND_TRANSPORT) {
+            set_uplink_filter(spec_.filter);
+        }
     }
+}
+
+void PluginInstance::set_uplink_filter(const UplinkFilter& filter)
+{
+    if (!inbox_) {
+        return;
+    }
+    auto gate = std::make_shared<UplinkGate>();
+    gate->filter = filter;
+    gate->accepted = &stats_.counter(spec_.name + ".uplinks_accepted");
+    gate->filtered = &stats_.counter(spec_.name + ".uplinks_filtered");
+    for (const char* reason : {"crc", "lorawan", "net_id", "join_eui", "frequency", "data_rate"}) {
+        gate->by_reason.emplace_back(reason,
+                                     &stats_.counter(spec_.name + ".uplinks_filtered." + reason));
+    }
+    inbox_->set_uplink_gate(std::move(gate));
 }
 
 void PluginInstance::start()

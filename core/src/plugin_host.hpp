@@ -76,6 +76,9 @@ public:
         uplink_stamper_ = std::move(stamper);
     }
 
+    // Transports: which uplinks enter this instance's queue (replaceable while running).
+    void set_uplink_filter(const UplinkFilter& filter);
+
     // Host services, called through the C table.
     int publish(uint32_t topic, const void* data, size_t len);
     void log(int level, const char* message);

@@ -20,7 +20,8 @@ constexpr const char* kComponent = "scheduler";
 constexpr uint32_t kMaxWaitUs = 50'000;
 // Beacons are queued this long before their air time (they need lead_time ahead at least).
 constexpr uint32_t kBeaconLookaheadUs = 4'000'000;
-constexpr uint32_t kBeaconPriority = 1000; // above every LNS priority (0..255)
+// Above every downlink: those rank by transport priority × 256 + request priority (0..255).
+constexpr uint32_t kBeaconPriority = 0xFFFFFFFFu;
 
 std::string ms(int64_t us)
 {
@@ -214,7 +215,8 @@ const support::Region* Scheduler::region(uint32_t radio) const
     return radio < radios_.size() ? radios_[radio].region : nullptr;
 }
 
-void Scheduler::publish_result(const PlannedTx& tx, TxOutcome outcome, const std::string& detail)
+void Scheduler::publish_result(const PlannedTx& tx, TxOutcome outcome, const std::string& detail,
+                               bool admitted)
 {
     if (tx.beacon) {
         if (outcome == forwarder::v1::OK) {
@@ -238,6 +240,13 @@ void Scheduler::publish_result(const PlannedTx& tx, TxOutcome outcome, const std
     result.set_alternative(tx.alternative);
     result.set_frequency_hz(tx.frequency_hz);
     result.set_retries_used(tx.retries_used);
+    result.set_power_dbm(tx.power_dbm);
+    result.set_power_limited(tx.power_limited);
+    if (admitted) {
+        result.set_admitted(true);
+        bus_.publish(FWD_TOPIC_TX_RESULT, result.SerializeAsString());
+        return;
+    }
     if (outcome == forwarder::v1::OK) {
         stats_.add("scheduler.tx_ok", 1);
         if (tx.alternative > 0) {
@@ -267,6 +276,7 @@ bool Scheduler::read_now(uint32_t radio, uint32_t& now)
     }
     state.ext.extend(now);
     state.last_now = now;
+    state.last_now_mono_us = monotonic_us();
     return true;
 }
 
@@ -278,11 +288,14 @@ void Scheduler::submit(const forwarder::v1::TxRequest& request, std::string byte
     tx.id = request.id();
     tx.requester = requester;
     tx.radio = request.radio();
-    tx.priority = request.priority();
+    tx.priority = std::min<uint32_t>(request.priority(), 255);
     tx.request = request;
     tx.bytes = std::move(bytes);
 
     std::lock_guard lock(mutex_);
+    if (auto it = requester_priority_.find(requester); it != requester_priority_.end()) {
+        tx.priority += it->second << 8;
+    }
     tx.uid = next_uid_++;
     if (tx.radio >= radios_.size()) {
         publish_result(tx, forwarder::v1::RADIO_ERROR,
@@ -315,6 +328,7 @@ void Scheduler::apply_alternative(PlannedTx& tx, uint32_t index) const
     tx.alternative = index;
     tx.frequency_hz = req.frequency_hz();
     tx.power_dbm = req.power_dbm();
+    tx.power_limited = false;
     if (index == 0) {
         tx.immediate = req.timing().when_case() == forwarder::v1::TxTiming::kImmediate;
         tx.class_b = req.timing().when_case() == forwarder::v1::TxTiming::kGpsTimeUs;
@@ -383,6 +397,7 @@ std::optional<Rejection> Scheduler::place(PlannedTx& tx, uint32_t first, bool sk
         for (uint32_t r : candidates) {
             tx.bytes = placed_bytes;
             tx.power_dbm = placed_power;
+            tx.power_limited = false;
             Admitted admitted;
             auto rejection = admit(tx, r, admitted);
             if (!rejection) {
@@ -497,6 +512,7 @@ std::optional<Rejection> Scheduler::admit(PlannedTx& tx, uint32_t radio, Admitte
     if (limit && tx.power_dbm > *limit + 1e-3f) {
         stats_.add("scheduler.tx_power_limited", 1);
         tx.power_dbm = *limit;
+        tx.power_limited = true;
         forwarder::v1::TxRequest placed;
         if (placed.ParseFromString(tx.bytes)) {
             placed.set_power_dbm(*limit);
@@ -804,6 +820,10 @@ void Scheduler::insert(PlannedTx tx, RadioState& state, uint32_t now)
         state.max_span_us = 0;
     }
     state.max_span_us = std::max(state.max_span_us, tx.airtime_us + config_.guard_us);
+    if (tx.request.report_admission() && !tx.admission_reported && !tx.beacon) {
+        tx.admission_reported = true;
+        publish_result(tx, forwarder::v1::OK, "queued", true);
+    }
     const int64_t key = state.ext.project(tx.count_us);
     state.timeline.emplace(key, std::move(tx));
 }
@@ -1112,6 +1132,23 @@ void Scheduler::cancel_all()
         }
         state.timeline.clear();
     }
+}
+
+void Scheduler::set_requester_priority(const std::string& requester, uint32_t priority)
+{
+    std::lock_guard lock(mutex_);
+    requester_priority_[requester] = std::min<uint32_t>(priority, 255);
+}
+
+bool Scheduler::last_counter(uint32_t radio, uint32_t& count_us, uint64_t& read_mono_us) const
+{
+    std::lock_guard lock(mutex_);
+    if (radio >= radios_.size() || !radios_[radio].have_now) {
+        return false;
+    }
+    count_us = radios_[radio].last_now;
+    read_mono_us = radios_[radio].last_now_mono_us;
+    return true;
 }
 
 size_t Scheduler::queued(uint32_t radio) const

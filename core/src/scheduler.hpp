@@ -113,6 +113,8 @@ struct PlannedTx {
     uint32_t alternative = 0;         // 0 = the request itself, n = alternatives[n-1]
     uint64_t frequency_hz = 0;        // of the placement
     float power_dbm = 0;
+    bool power_limited = false;      // power_dbm was lowered to the regulatory limit
+    bool admission_reported = false; // the provisional TxResult went out (report_admission)
     bool immediate = false;
     bool class_b = false; // GPS-timed (ping slot): keeps out of beacon guard times
     bool beacon = false;
@@ -182,6 +184,12 @@ public:
     void cancel_all();
 
     size_t queued(uint32_t radio) const;
+    // Downlinks of `requester` rank by (priority, request priority): a transport's priority
+    // (0..255, default 0) decides between networks, the request's own within one.
+    void set_requester_priority(const std::string& requester, uint32_t priority);
+    // The radio's counter as last read by the scheduler and the host monotonic time of that
+    // read; false before the first read.
+    bool last_counter(uint32_t radio, uint32_t& count_us, uint64_t& read_mono_us) const;
     // Air time used in the last window / the budget, per duty-cycle key ("radio0/L").
     struct BandUsage {
         std::string key;
@@ -206,6 +214,7 @@ private:
         std::string unknown_region; // the last unknown name reported, to report it once
         CounterExtender ext;
         uint32_t last_now = 0;
+        uint64_t last_now_mono_us = 0; // host monotonic time of that read
         bool have_now = false;
         std::optional<forwarder::v1::Beaconing> beaconing; // from the RadioConfig
         uint64_t next_beacon_gps_us = 0;                   // last beacon planned
@@ -217,8 +226,10 @@ private:
     };
 
     void run();
+    // `admitted`: the provisional result of a request with report_admission (not counted).
+    std::map<std::string, uint32_t> requester_priority_;
     void publish_result(const PlannedTx& tx, forwarder::v1::TxOutcome outcome,
-                        const std::string& detail);
+                        const std::string& detail, bool admitted = false);
     bool read_now(uint32_t radio, uint32_t& now);
     // Places `tx` starting with alternative `first`; on success it is queued.
     std::optional<Rejection> place(PlannedTx& tx, uint32_t first, bool skip_own_radio,

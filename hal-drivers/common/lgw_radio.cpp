@@ -739,6 +739,20 @@ void LgwRadio::check_emissions()
 void LgwRadio::poll_once()
 {
     check_emissions();
+    // The concentrator's temperature every 10 s, as a gauge in milli-°C (metrics, stat).
+    if (const uint64_t t = monotonic_now(host_);
+        temperature_read_us_ == 0 || t - temperature_read_us_ >= 10'000'000u) {
+        temperature_read_us_ = t;
+        float celsius = 0;
+        int rc = -1;
+        {
+            std::lock_guard hal(hal_mutex_);
+            rc = started_ ? fwd_lgw_temperature(&celsius) : -1;
+        }
+        if (rc == 0) {
+            host_.stat_set("temperature_mc", static_cast<int64_t>(std::lround(celsius * 1000.0f)));
+        }
+    }
     fwd_lgw_rx packets[16];
     int n = 0;
     {

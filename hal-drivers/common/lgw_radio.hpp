@@ -119,7 +119,8 @@ private:
     void check_emissions();
     bool plan_pending_ = false;
     bool stopping_ = false;
-    bool more_ = false; // worker thread only: the last read filled the buffer
+    bool more_ = false;                // worker thread only: the last read filled the buffer
+    uint64_t temperature_read_us_ = 0; // worker thread only: last temperature reading
     std::thread thread_;
 };
 

@@ -11,6 +11,7 @@
 #include <algorithm>
 #include <cerrno>
 #include <charconv>
+#include <cmath>
 #include <cstring>
 #include <ctime>
 #include <limits>
@@ -40,6 +41,9 @@ const fwd_option kOptions[] = {
     {"lbt_scan_us", FWD_OPT_INT, 0, "5000",
      "listen before talk: how long before the TX time the channel is sensed, in microseconds "
      "(128..5000); the channel is busy if an injected busy window overlaps that time"},
+    {"temperature_c", FWD_OPT_FLOAT, 0, nullptr,
+     "report this concentrator temperature in °C (-40..125) as the `temperature_mc` gauge, "
+     "as a real board's sensor would; absent: no temperature"},
     {nullptr, 0, 0, nullptr, nullptr}};
 
 namespace {
@@ -310,9 +314,19 @@ Options parse_options(const std::string& yaml)
             if (!value.IsNull()) {
                 options.lbt_scan_us = static_cast<uint32_t>(int_option(key, value, 128, 5000));
             }
+        } else if (key == "temperature_c") {
+            if (!value.IsNull()) {
+                double t = 0;
+                if (!value.IsScalar() || !YAML::convert<double>::decode(value, t) ||
+                    !(t >= -40.0 && t <= 125.0)) {
+                    throw sdk::Error("temperature_c: expected a temperature in °C (-40..125)");
+                }
+                options.temperature_c = t;
+            }
         } else {
             throw sdk::Error(key + ": unknown option, expected one of uplink_udp, tx_log, "
-                                   "counter_start_us, eui, lead_time_us, pps, lbt_scan_us");
+                                   "counter_start_us, eui, lead_time_us, pps, lbt_scan_us, "
+                                   "temperature_c");
         }
     }
     return options;
@@ -379,6 +393,9 @@ void VirtualRadio::start()
         return;
     }
     stopping_ = false;
+    if (options_.temperature_c) {
+        host_.stat_set("temperature_mc", std::llround(*options_.temperature_c * 1000.0));
+    }
     try {
         if (options_.uplink_udp) {
             open_socket();

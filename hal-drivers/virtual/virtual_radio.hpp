@@ -44,8 +44,9 @@ struct Options {
     uint32_t counter_start_us = 0;
     std::optional<uint64_t> eui;
     uint32_t lead_time_us = 5000;
-    bool pps = false;            // last_pps() reports edges on host-UTC second boundaries
-    uint32_t lbt_scan_us = 5000; // listen window of channel_clear(), 128..5000 us
+    bool pps = false;                    // last_pps() reports edges on host-UTC second boundaries
+    uint32_t lbt_scan_us = 5000;         // listen window of channel_clear(), 128..5000 us
+    std::optional<double> temperature_c; // reported as the temperature_mc gauge
 };
 
 // Parses and validates the YAML text of `options:` (may be empty or "{}"). Opens nothing.

@@ -120,6 +120,9 @@ public:
             return;
         }
         host_.stat_add("lines");
+        if (topic == FWD_TOPIC_UPLINK) {
+            host_.stat_add("uplinks_forwarded");
+        }
     }
 
 private:

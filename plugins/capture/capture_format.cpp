@@ -30,6 +30,13 @@ const char* crc_name(forwarder::v1::CrcStatus crc)
     }
 }
 
+std::string fixed1(float value)
+{
+    char buf[32];
+    std::snprintf(buf, sizeof buf, "%.1f", static_cast<double>(value));
+    return buf;
+}
+
 } // namespace
 
 std::string format_uplink(const forwarder::v1::Uplink& up)
@@ -71,7 +78,9 @@ std::string format_uplink(const forwarder::v1::Uplink& up)
 
 std::string format_tx_result(const forwarder::v1::TxResult& r)
 {
-    return "{\"type\":\"tx_result\",\"id\":" + std::to_string(r.id()) + ",\"outcome\":\"" +
+    // A provisional result (the frame is queued; the final one follows) has its own type.
+    return std::string("{\"type\":\"") + (r.admitted() ? "tx_admitted" : "tx_result") +
+           "\",\"id\":" + std::to_string(r.id()) + ",\"outcome\":\"" +
            forwarder::v1::TxOutcome_Name(r.outcome()) +
            "\",\"radio\":" + std::to_string(r.radio()) +
            ",\"count_us\":" + std::to_string(r.count_us()) +
@@ -84,6 +93,7 @@ std::string format_tx_result(const forwarder::v1::TxResult& r)
                                  : std::string()) +
            (r.retries_used() != 0 ? ",\"retries\":" + std::to_string(r.retries_used())
                                   : std::string()) +
+           (r.power_limited() ? ",\"power_limited_dbm\":" + fixed1(r.power_dbm()) : std::string()) +
            ",\"requester\":\"" + support::json_escape(r.requester()) + "\",\"detail\":\"" +
            support::json_escape(r.detail()) + "\"}";
 }

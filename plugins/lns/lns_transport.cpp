@@ -332,6 +332,7 @@ void LnsTransport::start()
     if (wake_fd_ < 0) {
         throw sdk::Error(std::string("cannot create an eventfd: ") + std::strerror(errno));
     }
+    host_.stat_set("connected", 0);
     running_ = true;
     thread_ = std::thread([this] { run(); });
 }
@@ -378,6 +379,7 @@ void LnsTransport::stop()
     ::close(wake_fd_);
     wake_fd_ = -1;
     ssl_.reset();
+    host_.stat_set("connected", 0);
 }
 
 void LnsTransport::wake()
@@ -414,7 +416,9 @@ void LnsTransport::deliver(uint32_t topic, std::string_view bytes)
             return;
         }
         if (p.uplink.crc() != forwarder::v1::CRC_OK) {
-            return; // LoRaWAN servers want CRC-valid frames only
+            // The protocol has no CRC field: LoRaWAN servers take CRC-valid frames only.
+            host_.stat_add("uplinks_not_forwarded");
+            return;
         }
         const uint64_t now = host_.monotonic_us();
         // The frame was received a little before now: extend its counter at that moment.
@@ -505,6 +509,7 @@ void LnsTransport::failure(const std::string& cause)
         host_.debug(cause + " (again)");
     }
     host_.stat_add("connection_failures");
+    host_.stat_set("connected", 0);
 }
 
 void LnsTransport::sleep_backoff(uint32_t attempt)
@@ -686,6 +691,7 @@ void LnsTransport::traffic(const WsUri& muxs)
     host_.info("connected to " + conn->peer());
     last_failure_.clear();
     host_.stat_add("connections");
+    host_.stat_set("connected", 1);
     VersionInfo version;
     version.station = std::string("forwarder ") + FORWARDER_LNS_VERSION;
     version.model = options_.model;
@@ -811,7 +817,7 @@ void LnsTransport::pump(WsConnection& conn)
             ++sent_uplinks;
         }
         if (sent_uplinks > 0) {
-            host_.stat_add("uplinks_sent", static_cast<int64_t>(sent_uplinks));
+            host_.stat_add("uplinks_forwarded", static_cast<int64_t>(sent_uplinks));
         }
 
         if (endpoint_changed_) {

@@ -65,7 +65,9 @@ protected:
 
     std::string capture_entry() const
     {
-        return "  - plugin: capture\n    options: {path: " + (dir_ / "capture.jsonl") + "}\n";
+        // Every CRC class (the default filter passes CRC-valid frames only).
+        return "  - plugin: capture\n    options: {path: " + (dir_ / "capture.jsonl") +
+               "}\n    filter: {crc: any}\n";
     }
 
     std::string echo_entry(const std::string& options) const
@@ -279,7 +281,7 @@ TEST_F(ForwarderTest, BadPluginsAreRefusedAndNothingStarts)
         {"  - plugin: nonexistent\n", "forwarder-nonexistent.so: unknown plugin 'nonexistent'",
          true},
         {"  - plugin: broken-create\n    options:\n      level: 5\n",
-         ":15:14: transports[1].options.level: must be between 1 and 3", false},
+         ":16:14: transports[1].options.level: must be between 1 and 3", false},
         {"  - plugin: virtual\n", "forwarder-virtual.so: is a radio plugin", true},
     };
     for (const auto& c : cases) {
@@ -439,7 +441,9 @@ TEST(Sx1302Driver, LoadsThroughTheRealLoaderAndChecksBoardProfiles)
     const std::string good = tmp / "good.yaml";
     write_file(good, "plugin_dir: " + dir +
                          "\nradios:\n  - driver: sx1302\n    options:\n      board: rak2287\n"
-                         "      boards_dir: " + kSourceDir + "/config/boards\n"
+                         "      boards_dir: " +
+                         kSourceDir +
+                         "/config/boards\n"
                          "      board_overrides: {com_path: /dev/spidev1.0}\n");
     EXPECT_EQ(run({kBinary, "--check-config", good}, out, err), 0) << err;
     const std::string bad = tmp / "bad.yaml";

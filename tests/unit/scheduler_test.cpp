@@ -358,6 +358,66 @@ TEST_F(SchedulerTest, FrequencyAndPowerLimitsFromRadioConfig)
     EXPECT_EQ(outcome(2), forwarder::v1::OK);
     EXPECT_FLOAT_EQ(radio_.last.power_dbm(), 16.0f);
     EXPECT_EQ(stats_.get("scheduler.tx_power_limited"), 1);
+    // The result says so, with the power used (Semtech UDP answers with a TX_POWER warning).
+    EXPECT_TRUE(results()[2].power_limited());
+    EXPECT_FLOAT_EQ(results()[2].power_dbm(), 16.0f);
+}
+
+TEST_F(SchedulerTest, AdmissionIsReportedBeforeTheFinalResultWhenAsked)
+{
+    auto& s = scheduler();
+    auto r = request(1, radio_.now + 300'000);
+    r.set_report_admission(true);
+    submit(r);
+    auto late = request(2, radio_.now - 1000);
+    late.set_report_admission(true);
+    submit(late);
+    std::vector<Event> got;
+    results_->pop_all(got, 0us);
+    ASSERT_EQ(got.size(), 2u);
+    forwarder::v1::TxResult first, second;
+    ASSERT_TRUE(first.ParseFromString(*got[0].bytes));
+    ASSERT_TRUE(second.ParseFromString(*got[1].bytes));
+    // Queued: a provisional OK at once (not counted as sent); refused: only the final result.
+    EXPECT_EQ(first.id(), 1u);
+    EXPECT_TRUE(first.admitted());
+    EXPECT_EQ(first.outcome(), forwarder::v1::OK);
+    EXPECT_EQ(first.count_us(), r.timing().count_us());
+    EXPECT_EQ(second.id(), 2u);
+    EXPECT_FALSE(second.admitted());
+    EXPECT_EQ(second.outcome(), forwarder::v1::TOO_LATE);
+    EXPECT_EQ(stats_.get("scheduler.tx_ok"), 0);
+    radio_.now += 300'000 - radio_.lead;
+    s.run_due();
+    results_->pop_all(got, 0us);
+    ASSERT_EQ(got.size(), 1u);
+    forwarder::v1::TxResult final_result;
+    ASSERT_TRUE(final_result.ParseFromString(*got[0].bytes));
+    EXPECT_EQ(final_result.id(), 1u);
+    EXPECT_FALSE(final_result.admitted());
+    EXPECT_EQ(final_result.outcome(), forwarder::v1::OK);
+}
+
+TEST_F(SchedulerTest, TransportPriorityRanksAboveRequestPriority)
+{
+    auto& s = scheduler();
+    s.set_requester_priority("private", 1);
+    const uint32_t t = radio_.now + 300'000;
+    // A request priority of 255 from a priority-0 transport ...
+    auto a = request(1, t, 255);
+    sched_->submit(a, a.SerializeAsString(), "public");
+    // ... yields to priority 0 from a priority-1 transport,
+    auto b = request(2, t, 0);
+    sched_->submit(b, b.SerializeAsString(), "private");
+    EXPECT_EQ(outcome(1), forwarder::v1::COLLISION_PACKET);
+    EXPECT_NE(results()[1].detail().find("displaced"), std::string::npos);
+    // and a later request of the lower transport is refused outright.
+    auto c = request(3, t, 255);
+    sched_->submit(c, c.SerializeAsString(), "public");
+    EXPECT_EQ(outcome(3), forwarder::v1::COLLISION_PACKET);
+    radio_.now = t - radio_.lead;
+    s.run_due();
+    EXPECT_EQ(outcome(2), forwarder::v1::OK);
 }
 
 TEST_F(SchedulerTest, QueueFullAndUnknownRadioAndBadModulation)

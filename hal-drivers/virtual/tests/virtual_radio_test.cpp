@@ -290,8 +290,12 @@ TEST(VirtualRadioOptions, UnknownOptionsAndBadShapes)
 {
     EXPECT_EQ(error_of("uplink: \"127.0.0.1:1780\""),
               "uplink: unknown option, expected one of uplink_udp, tx_log, counter_start_us, eui, "
-              "lead_time_us, pps, lbt_scan_us");
+              "lead_time_us, pps, lbt_scan_us, temperature_c");
     EXPECT_EQ(error_of("[1, 2]"), "options: expected a mapping of option: value, got a list");
+    EXPECT_EQ(error_of("temperature_c: 200"),
+              "temperature_c: expected a temperature in °C (-40..125)");
+    EXPECT_EQ(error_of("temperature_c: warm"),
+              "temperature_c: expected a temperature in °C (-40..125)");
     EXPECT_EQ(error_of("tx_log: \"\""), "tx_log: expected a file path, got an empty string");
     EXPECT_EQ(error_of("tx_log: [a]"), "tx_log: expected a string, got a list");
     EXPECT_EQ(error_of("a: [1,").rfind("options: not valid YAML: ", 0), 0u);
@@ -305,8 +309,9 @@ TEST(VirtualRadioOptions, DeclaredTable)
         EXPECT_EQ(option->required, 0) << option->name;
         EXPECT_NE(option->description, nullptr) << option->name;
     }
-    EXPECT_EQ(names, (std::vector<std::string>{"uplink_udp", "tx_log", "counter_start_us", "eui",
-                                               "lead_time_us", "pps", "lbt_scan_us"}));
+    EXPECT_EQ(names,
+              (std::vector<std::string>{"uplink_udp", "tx_log", "counter_start_us", "eui",
+                                        "lead_time_us", "pps", "lbt_scan_us", "temperature_c"}));
     EXPECT_EQ(fv::kOptions[2].type, static_cast<uint32_t>(FWD_OPT_INT));
     EXPECT_STREQ(fv::kOptions[2].default_value, "0");
     EXPECT_STREQ(fv::kOptions[4].default_value, "5000");

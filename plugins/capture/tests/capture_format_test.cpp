@@ -63,4 +63,15 @@ TEST(CaptureFormat, TxResultEscapesText)
               "{\"type\":\"tx_result\",\"id\":7,\"outcome\":\"TOO_LATE\",\"radio\":0,"
               "\"count_us\":10,\"airtime_us\":0,\"freq\":869.525000,\"alternative\":1,"
               "\"retries\":2,\"requester\":\"lns\",\"detail\":\"\"}");
+    // A provisional result of a queued frame, sent at a lowered power.
+    r.set_outcome(forwarder::v1::OK);
+    r.set_admitted(true);
+    r.set_power_limited(true);
+    r.set_power_dbm(16.15f);
+    r.set_alternative(0);
+    r.set_retries_used(0);
+    EXPECT_EQ(format_tx_result(r),
+              "{\"type\":\"tx_admitted\",\"id\":7,\"outcome\":\"OK\",\"radio\":0,"
+              "\"count_us\":10,\"airtime_us\":0,\"freq\":869.525000,"
+              "\"power_limited_dbm\":16.1,\"requester\":\"lns\",\"detail\":\"\"}");
 }
