@@ -2,6 +2,7 @@
 
 #include <forwarder/plugin.h>
 
+#include <algorithm>
 #include <cstring>
 #include <optional>
 
@@ -145,6 +146,17 @@ size_t EventBus::publish(uint32_t topic, std::shared_ptr<const std::string> byte
         ++reached;
     }
     return reached;
+}
+
+void EventBus::unsubscribe(const std::shared_ptr<Subscription>& sub)
+{
+    if (!sub) {
+        return;
+    }
+    sub->close();
+    std::unique_lock lock(mutex_);
+    subscriptions_.erase(std::remove(subscriptions_.begin(), subscriptions_.end(), sub),
+                         subscriptions_.end());
 }
 
 uint64_t EventBus::dropped() const

@@ -79,6 +79,8 @@ private:
 class EventBus {
 public:
     std::shared_ptr<Subscription> subscribe(std::string name, uint32_t topic_mask, size_t capacity);
+    // Removes a subscription (closing it): a transport removed by a configuration reload.
+    void unsubscribe(const std::shared_ptr<Subscription>& sub);
     // Delivers to every subscriber of `topic` except `exclude` (a publisher does not
     // receive its own events). Returns the number of subscribers reached.
     size_t publish(uint32_t topic, std::shared_ptr<const std::string> bytes,

@@ -492,6 +492,9 @@ Config load_config(const std::string& path)
         r.only_keys(root, "",
                     {"gateway", "plugin_dir", "radios", "transports", "scheduler", "time", "stats",
                      "metrics"});
+        for (const auto& kv : root) {
+            cfg.section_text[kv.first.as<std::string>()] = YAML::Dump(kv.second);
+        }
 
         if (const YAML::Node gw = root["gateway"]; gw.IsDefined() && !gw.IsNull()) {
             if (!gw.IsMap()) {

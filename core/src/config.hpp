@@ -8,6 +8,7 @@
 
 #include <yaml-cpp/yaml.h>
 
+#include <map>
 #include <stdexcept>
 #include <string>
 #include <vector>
@@ -59,6 +60,8 @@ struct Config {
     TimeConfig time;
     uint32_t stats_interval_s = 60; // 0 = no periodic GatewayStats
     std::string metrics_listen;     // `metrics.listen`: Prometheus endpoint; empty = none
+    // Each top-level section as YAML text, to tell what a reload changed.
+    std::map<std::string, std::string> section_text;
 };
 
 constexpr size_t kDefaultQueueSize = 4096;

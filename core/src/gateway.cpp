@@ -5,6 +5,9 @@
 #include "options.hpp"
 #include "radio_worker.hpp"
 
+#include <algorithm>
+#include <map>
+
 namespace forwarder::core {
 
 namespace {
@@ -43,15 +46,16 @@ std::shared_ptr<LoadedPlugin> Gateway::load(const PluginSpec& spec, bool radio)
 
 // A bootstrap plugin (CUPS) provides the LNS's address and credentials; with no `lns`
 // transport configured, one is added that waits for them.
-void Gateway::add_implicit_lns(const std::vector<std::shared_ptr<LoadedPlugin>>& transports)
+void Gateway::add_implicit_lns(Config& config,
+                               const std::vector<std::shared_ptr<LoadedPlugin>>& transports) const
 {
     const PluginSpec* bootstrap = nullptr;
     for (size_t i = 0; i < transports.size(); ++i) {
-        if (config_.transports[i].plugin == "lns") {
+        if (config.transports[i].plugin == "lns") {
             return;
         }
         if (transports[i]->descriptor->kind == FWD_KIND_BOOTSTRAP && bootstrap == nullptr) {
-            bootstrap = &config_.transports[i];
+            bootstrap = &config.transports[i];
         }
     }
     if (bootstrap == nullptr) {
@@ -60,7 +64,7 @@ void Gateway::add_implicit_lns(const std::vector<std::shared_ptr<LoadedPlugin>>&
     PluginSpec lns;
     lns.plugin = "lns";
     lns.name = "lns";
-    for (const auto& t : config_.transports) {
+    for (const auto& t : config.transports) {
         if (t.name == lns.name) {
             lns.name = "lns-" + bootstrap->name;
         }
@@ -72,7 +76,16 @@ void Gateway::add_implicit_lns(const std::vector<std::shared_ptr<LoadedPlugin>>&
     lns.queue_size = kDefaultQueueSize;
     log_info(kComponent, "no lns transport configured: adding one for the LNS that " +
                              bootstrap->name + " provides");
-    config_.transports.push_back(std::move(lns));
+    config.transports.push_back(std::move(lns));
+}
+
+std::unique_ptr<PluginInstance> Gateway::make_transport(const PluginSpec& spec,
+                                                        std::shared_ptr<LoadedPlugin> plugin)
+{
+    auto inst = std::make_unique<PluginInstance>(std::move(plugin), spec, config_.file, -1,
+                                                 config_.gateway_eui, bus_, stats_);
+    inst->create();
+    return inst;
 }
 
 void Gateway::check()
@@ -82,7 +95,7 @@ void Gateway::check()
         for (const auto& spec : config_.transports) {
             transports.push_back(load(spec, false));
         }
-        add_implicit_lns(transports);
+        add_implicit_lns(config_, transports);
     }
     for (const auto* list : {&config_.radios, &config_.transports}) {
         const bool radio = list == &config_.radios;
@@ -119,7 +132,7 @@ void Gateway::create()
         transport_plugins.push_back(load(spec, false));
     }
     const size_t configured = config_.transports.size();
-    add_implicit_lns(transport_plugins);
+    add_implicit_lns(config_, transport_plugins);
     for (size_t i = configured; i < config_.transports.size(); ++i) {
         transport_plugins.push_back(load(config_.transports[i], false));
     }
@@ -137,10 +150,7 @@ void Gateway::create()
         radios_.push_back(std::move(inst));
     }
     for (size_t i = 0; i < config_.transports.size(); ++i) {
-        auto inst = std::make_unique<PluginInstance>(transport_plugins[i], config_.transports[i],
-                                                     config_.file, -1, eui, bus_, stats_);
-        inst->create();
-        transports_.push_back(std::move(inst));
+        transports_.push_back(make_transport(config_.transports[i], transport_plugins[i]));
     }
     std::vector<TxRadio*> tx_radios;
     for (auto& r : radios_) {
@@ -149,6 +159,8 @@ void Gateway::create()
     time_keeper_ = std::make_unique<TimeKeeper>(bus_, stats_, config_.time, tx_radios);
     scheduler_ = std::make_unique<Scheduler>(bus_, stats_, config_.scheduler, tx_radios);
     scheduler_->set_gps_time(time_keeper_.get());
+    scheduler_->set_heartbeat(heartbeats_.add("scheduler"));
+    time_keeper_->set_heartbeat(heartbeats_.add("clock"));
     for (const auto& t : config_.transports) {
         if (t.priority != 0) {
             scheduler_->set_requester_priority(t.name, t.priority);
@@ -177,6 +189,7 @@ void Gateway::start()
         time_keeper_->start();
         scheduler_->start();
         for (auto& t : transports_) {
+            t->set_heartbeat(heartbeats_.add("transport " + t->name()));
             t->start();
             log_info(kComponent, "started transport " + t->name() + " (" + t->descriptor().name +
                                      " " + t->descriptor().version + ")");
@@ -209,8 +222,11 @@ void Gateway::stop()
     if (metrics_) {
         metrics_->stop();
     }
-    for (auto& t : transports_) {
-        t->stop();
+    {
+        std::lock_guard lock(transports_mutex_);
+        for (auto& t : transports_) {
+            t->stop();
+        }
     }
     if (scheduler_) {
         scheduler_->stop();
@@ -253,6 +269,197 @@ void Gateway::publish_stats()
     log_info(kComponent, "stats: " + stats_line());
 }
 
+size_t Gateway::transport_count() const
+{
+    std::lock_guard lock(transports_mutex_);
+    return transports_.size();
+}
+
+std::vector<std::pair<std::string, uint64_t>> Gateway::stalled(uint64_t limit_us) const
+{
+    return heartbeats_.stalled(monotonic_us(), limit_us);
+}
+
+namespace {
+
+// What makes a running transport instance different from a spec: anything but its filter
+// and priority, which are applied in place.
+bool same_instance(const PluginSpec& a, const PluginSpec& b)
+{
+    return a.plugin == b.plugin && a.queue_size == b.queue_size &&
+           options_yaml(a.options) == options_yaml(b.options);
+}
+
+std::string section(const Config& c, const std::string& key)
+{
+    auto it = c.section_text.find(key);
+    return it == c.section_text.end() ? std::string() : it->second;
+}
+
+std::string join_names(const std::vector<std::string>& names)
+{
+    std::string out;
+    for (const auto& n : names) {
+        out += (out.empty() ? "" : ", ") + n;
+    }
+    return out;
+}
+
+} // namespace
+
+std::string Gateway::reload(Config next)
+{
+    // 1. Everything that can fail happens before anything running is touched: load the
+    //    plugins, check their options, create the new instances (not started).
+    std::vector<std::shared_ptr<LoadedPlugin>> plugins;
+    for (const auto& spec : next.transports) {
+        plugins.push_back(load(spec, false));
+    }
+    const size_t configured = next.transports.size();
+    add_implicit_lns(next, plugins);
+    for (size_t i = configured; i < next.transports.size(); ++i) {
+        plugins.push_back(load(next.transports[i], false));
+    }
+    std::map<std::string, PluginInstance*> running;
+    for (auto& t : transports_) {
+        running[t->name()] = t.get();
+    }
+    std::vector<std::unique_ptr<PluginInstance>> created(next.transports.size());
+    std::vector<std::string> added, restarted, removed, refiltered;
+    for (size_t i = 0; i < next.transports.size(); ++i) {
+        const auto& spec = next.transports[i];
+        auto it = running.find(spec.name);
+        if (it != running.end() && same_instance(it->second->spec(), spec)) {
+            continue;
+        }
+        created[i] = make_transport(spec, plugins[i]); // throws ConfigError: nothing changed
+        (it == running.end() ? added : restarted).push_back(spec.name);
+    }
+    for (const auto& [name, inst] : running) {
+        const bool kept = std::any_of(next.transports.begin(), next.transports.end(),
+                                      [&](const PluginSpec& s) { return s.name == name; });
+        if (!kept) {
+            removed.push_back(name);
+        }
+    }
+
+    // 2. Stop what goes away or is replaced, then start the new instances.
+    std::vector<std::unique_ptr<PluginInstance>> old;
+    {
+        std::lock_guard lock(transports_mutex_);
+        old.swap(transports_);
+    }
+    std::vector<std::unique_ptr<PluginInstance>> next_instances;
+    std::vector<std::string> failed;
+    for (size_t i = 0; i < next.transports.size(); ++i) {
+        const auto& spec = next.transports[i];
+        auto it = std::find_if(old.begin(), old.end(),
+                               [&](const auto& t) { return t && t->name() == spec.name; });
+        if (!created[i]) {
+            // Unchanged instance: keep it running, apply its filter and priority.
+            if (!((*it)->spec().filter == spec.filter)) {
+                (*it)->set_uplink_filter(spec.filter);
+                refiltered.push_back(spec.name);
+            }
+            next_instances.push_back(std::move(*it));
+        } else {
+            if (it != old.end()) {
+                (*it)->stop();
+                heartbeats_.remove("transport " + spec.name);
+                it->reset(); // destroyed before its successor starts (sockets, files)
+            }
+            created[i]->set_heartbeat(heartbeats_.add("transport " + spec.name));
+            try {
+                created[i]->start();
+                log_info(kComponent,
+                         "started transport " + spec.name + " (" + created[i]->plugin_text() + ")");
+                next_instances.push_back(std::move(created[i]));
+            } catch (const std::exception& e) {
+                heartbeats_.remove("transport " + spec.name);
+                log_error(kComponent, e.what());
+                failed.push_back(spec.name);
+            }
+        }
+        scheduler_->set_requester_priority(spec.name, spec.priority);
+    }
+    for (auto& t : old) {
+        if (t) {
+            t->stop();
+            heartbeats_.remove("transport " + t->name());
+            scheduler_->set_requester_priority(t->name(), 0);
+            log_info(kComponent, "stopped transport " + t->name());
+            t.reset();
+        }
+    }
+    {
+        std::lock_guard lock(transports_mutex_);
+        transports_ = std::move(next_instances);
+    }
+
+    // 3. The metrics endpoint may move; the rest needs a restart.
+    if (next.metrics_listen != config_.metrics_listen) {
+        if (metrics_) {
+            metrics_->stop();
+            metrics_.reset();
+        }
+        if (!next.metrics_listen.empty()) {
+            metrics_ = std::make_unique<MetricsServer>(next.metrics_listen,
+                                                       [this] { return collect_metrics_now(); });
+            try {
+                metrics_->start();
+            } catch (const std::exception& e) {
+                log_error(kComponent, next.file + ": " + e.what());
+                metrics_.reset();
+            }
+        }
+    }
+    std::vector<std::string> need_restart;
+    for (const char* key : {"radios", "scheduler", "time", "stats", "plugin_dir"}) {
+        if (section(next, key) != section(config_, key)) {
+            need_restart.push_back(key);
+        }
+    }
+    if (next.gateway_eui_text != config_.gateway_eui_text) {
+        need_restart.push_back("gateway.eui");
+    }
+    if (!need_restart.empty()) {
+        log_warn(kComponent, "reload: changes to " + join_names(need_restart) +
+                                 " take effect at the next restart; the radios keep running "
+                                 "as they are");
+    }
+    // Keep what did not change; take the new transports, filters, metrics and log settings.
+    const uint64_t eui = config_.gateway_eui;
+    Config applied = std::move(next);
+    for (const char* key : {"radios", "scheduler", "time", "stats", "plugin_dir"}) {
+        applied.section_text[key] = section(config_, key);
+    }
+    applied.radios = config_.radios;
+    applied.scheduler = config_.scheduler;
+    applied.time = config_.time;
+    applied.stats_interval_s = config_.stats_interval_s;
+    applied.plugin_dir = config_.plugin_dir;
+    applied.gateway_eui_text = config_.gateway_eui_text;
+    applied.gateway_eui = eui;
+    config_ = std::move(applied);
+
+    std::string summary = "reloaded " + config_.file;
+    const auto part = [&](const char* what, const std::vector<std::string>& names) {
+        if (!names.empty()) {
+            summary += std::string("; ") + what + " " + join_names(names);
+        }
+    };
+    part("added", added);
+    part("restarted", restarted);
+    part("removed", removed);
+    part("new filter for", refiltered);
+    part("FAILED to start", failed);
+    if (added.empty() && restarted.empty() && removed.empty() && refiltered.empty() &&
+        failed.empty()) {
+        summary += "; transports unchanged";
+    }
+    return summary;
+}
+
 void Gateway::update_gauges()
 {
     // Duty-cycle usage per radio and band: air time in the window and the budget.
@@ -285,8 +492,11 @@ std::vector<MetricFamily> Gateway::collect_metrics_now()
     for (const auto& sub : bus_.subscriptions()) {
         in.queues.push_back({sub->name(), sub->depth(), sub->capacity(), sub->dropped()});
     }
-    for (const auto& t : transports_) {
-        in.transports.push_back(t->name());
+    {
+        std::lock_guard lock(transports_mutex_);
+        for (const auto& t : transports_) {
+            in.transports.push_back(t->name());
+        }
     }
     for (const auto& r : radios_) {
         in.radios.push_back(r->name());

@@ -32,6 +32,18 @@ public:
     // queued), then radios.
     void stop();
 
+    // Applies a new configuration while running (SIGHUP): transports are added, removed or
+    // restarted, filters and priorities updated, the metrics address applied; radios keep
+    // running. Changes that need a restart (radios, scheduler, time, stats, gateway EUI,
+    // plugin_dir) are logged and left as they are. Throws ConfigError with nothing changed
+    // when a new or changed transport cannot be loaded or created. Returns a summary line.
+    std::string reload(Config next);
+    // Core threads whose heartbeat is older than `limit_us` (name, age in µs).
+    std::vector<std::pair<std::string, uint64_t>> stalled(uint64_t limit_us) const;
+    // A heartbeat for a thread outside the gateway (the main loop).
+    Beat heartbeat(const std::string& name) { return heartbeats_.add(name); }
+    size_t transport_count() const;
+
     EventBus& bus() { return bus_; }
     Stats& stats() { return stats_; }
     Scheduler* scheduler() { return scheduler_.get(); }
@@ -41,7 +53,10 @@ public:
 
 private:
     std::shared_ptr<LoadedPlugin> load(const PluginSpec& spec, bool radio);
-    void add_implicit_lns(const std::vector<std::shared_ptr<LoadedPlugin>>& transports);
+    void add_implicit_lns(Config& config,
+                          const std::vector<std::shared_ptr<LoadedPlugin>>& transports) const;
+    std::unique_ptr<PluginInstance> make_transport(const PluginSpec& spec,
+                                                   std::shared_ptr<LoadedPlugin> plugin);
     void stats_loop();
     void publish_stats();
     // Refreshes the gauges only the core can read (duty cycle, queues, radio counters).
@@ -53,7 +68,9 @@ private:
     EventBus bus_;
     Stats stats_;
     std::vector<std::unique_ptr<RadioInstance>> radios_;
+    mutable std::mutex transports_mutex_; // transports_ changes on reload (metrics read it)
     std::vector<std::unique_ptr<PluginInstance>> transports_;
+    Heartbeats heartbeats_;
     std::unique_ptr<TimeKeeper> time_keeper_;
     std::unique_ptr<Scheduler> scheduler_;
     std::unique_ptr<MetricsServer> metrics_;

@@ -7,12 +7,17 @@
 #include "options.hpp"
 #include "plugin_loader.hpp"
 #include "radio_worker.hpp"
+#include "systemd.hpp"
 
+#include <algorithm>
+#include <condition_variable>
 #include <csignal>
 #include <cstdio>
 #include <cstring>
 #include <ctime>
+#include <mutex>
 #include <string>
+#include <thread>
 
 using namespace forwarder::core;
 
@@ -31,6 +36,9 @@ Options:
       --log-level LEVEL    trace, debug, info, warn or error (overrides the config)
       --version            print the version and exit
   -h, --help               print this help and exit
+
+Signals: SIGTERM/SIGINT stop; SIGHUP re-reads the configuration (transports, filters,
+priorities, metrics, log level; radios keep running).
 
 Exit status: 0 on success and on SIGTERM/SIGINT, 1 on a configuration or plugin
 error, 2 on a usage error.
@@ -124,14 +132,102 @@ int check_config(const Args& args)
     }
 }
 
+std::string running_status(const Gateway& gateway)
+{
+    const size_t radios = gateway.config().radios.size();
+    const size_t transports = gateway.transport_count();
+    return "running: " + std::to_string(radios) + " radio" + (radios == 1 ? "" : "s") + ", " +
+           std::to_string(transports) + " transport" + (transports == 1 ? "" : "s");
+}
+
+// Feeds the systemd watchdog (WatchdogSec=) while every core thread keeps running; a thread
+// that hangs (a driver or plugin call that never returns, a deadlock) stops the keep-alives,
+// and systemd restarts the daemon.
+class WatchdogFeeder {
+public:
+    WatchdogFeeder(Gateway& gateway, uint64_t interval_us)
+        : gateway_(gateway), interval_us_(interval_us)
+    {
+        if (interval_us_ == 0) {
+            return;
+        }
+        log_info("core", "systemd watchdog: " + std::to_string(interval_us_ / 1000) +
+                             " ms; keep-alives while every thread runs");
+        thread_ = std::thread([this] { loop(); });
+    }
+    ~WatchdogFeeder()
+    {
+        {
+            std::lock_guard lock(mutex_);
+            stop_ = true;
+        }
+        cv_.notify_all();
+        if (thread_.joinable()) {
+            thread_.join();
+        }
+    }
+
+private:
+    void loop()
+    {
+        bool stalled_logged = false;
+        std::unique_lock lock(mutex_);
+        while (!cv_.wait_for(lock, std::chrono::microseconds(interval_us_ / 4),
+                             [&] { return stop_; })) {
+            // Every core thread passes its loop at least every 250 ms when idle.
+            const auto stalled = gateway_.stalled(std::max<uint64_t>(interval_us_ / 2, 1'000'000));
+            if (stalled.empty()) {
+                systemd::watchdog();
+                stalled_logged = false;
+            } else if (!stalled_logged) {
+                stalled_logged = true;
+                std::string names;
+                for (const auto& [name, age] : stalled) {
+                    names += (names.empty() ? "" : ", ") + name + " (" +
+                             std::to_string(age / 1000000) + " s)";
+                }
+                log_error("core", "not answering the systemd watchdog: no progress in " + names +
+                                      "; systemd will restart the daemon");
+            }
+        }
+    }
+
+    Gateway& gateway_;
+    const uint64_t interval_us_;
+    std::mutex mutex_;
+    std::condition_variable cv_;
+    bool stop_ = false;
+    std::thread thread_;
+};
+
+// SIGHUP: read the file again and apply what can change while running.
+void reload(const Args& args, Gateway& gateway)
+{
+    systemd::reloading();
+    log_info("core", "received SIGHUP: reloading " + args.config);
+    try {
+        Config next = load_config(args.config);
+        if (args.log_level.empty()) {
+            Log::set_level(next.log_level_set ? next.log_level : LogLevel::info);
+        }
+        log_info("core", gateway.reload(std::move(next)));
+    } catch (const std::exception& e) {
+        log_error("core",
+                  std::string("reload refused, the running configuration stays: ") + e.what());
+    }
+    systemd::ready(running_status(gateway));
+}
+
 int run(const Args& args)
 {
-    // Block the stop signals in every thread (threads inherit the mask); main waits for them.
-    sigset_t stop_signals;
-    sigemptyset(&stop_signals);
-    sigaddset(&stop_signals, SIGTERM);
-    sigaddset(&stop_signals, SIGINT);
-    pthread_sigmask(SIG_BLOCK, &stop_signals, nullptr);
+    // Block the stop and reload signals in every thread (threads inherit the mask); the main
+    // thread waits for them.
+    sigset_t signals;
+    sigemptyset(&signals);
+    sigaddset(&signals, SIGTERM);
+    sigaddset(&signals, SIGINT);
+    sigaddset(&signals, SIGHUP);
+    pthread_sigmask(SIG_BLOCK, &signals, nullptr);
     std::signal(SIGPIPE, SIG_IGN);
 
     Config config;
@@ -139,6 +235,7 @@ int run(const Args& args)
         config = load_config(args.config);
     } catch (const std::exception& e) {
         log_error("core", e.what());
+        systemd::status(std::string("configuration error: ") + e.what());
         return 1;
     }
     if (args.log_level.empty() && config.log_level_set) {
@@ -159,11 +256,28 @@ int run(const Args& args)
         gateway.start();
     } catch (const std::exception& e) {
         log_error("core", e.what());
+        systemd::status(std::string("failed to start: ") + e.what());
         return 1;
     }
     log_info("core", "running");
+    const Beat main_beat = gateway.heartbeat("main");
+    systemd::ready(running_status(gateway));
     int sig = 0;
-    sigwait(&stop_signals, &sig);
+    {
+        WatchdogFeeder feeder(gateway, systemd::watchdog_interval_us());
+        const timespec tick{0, 250'000'000};
+        for (;;) {
+            sig = sigtimedwait(&signals, nullptr, &tick);
+            beat(main_beat, monotonic_us());
+            if (sig == SIGHUP) {
+                reload(args, gateway);
+                beat(main_beat, monotonic_us());
+            } else if (sig == SIGTERM || sig == SIGINT) {
+                break;
+            }
+        }
+        systemd::stopping();
+    }
     log_info("core",
              std::string("received ") + (sig == SIGINT ? "SIGINT" : "SIGTERM") + ", stopping");
     const uint64_t t0 = monotonic_us();

@@ -75,6 +75,7 @@ PluginInstance::PluginInstance(std::shared_ptr<LoadedPlugin> plugin, PluginSpec 
 PluginInstance::~PluginInstance()
 {
     stop();
+    bus_.unsubscribe(inbox_);
     if (self_ != nullptr) {
         descriptor().destroy(self_);
         self_ = nullptr;
@@ -116,6 +117,7 @@ void PluginInstance::set_uplink_filter(const UplinkFilter& filter)
                                      &stats_.counter(spec_.name + ".uplinks_filtered." + reason));
     }
     inbox_->set_uplink_gate(std::move(gate));
+    spec_.filter = filter;
 }
 
 void PluginInstance::start()
@@ -153,6 +155,7 @@ void PluginInstance::deliver_loop()
     const auto& counter_name = spec_.name;
     std::atomic<int64_t>& delivered = stats_.counter(counter_name + ".delivered");
     while (inbox_->pop_all(batch, std::chrono::milliseconds(200))) {
+        beat(heartbeat_, monotonic_us());
         for (const auto& e : batch) {
             deliver(self_, e.topic, e.bytes->data(), e.bytes->size());
         }

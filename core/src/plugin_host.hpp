@@ -3,6 +3,7 @@
 // the clock and counters, plus its own delivery thread for subscribed topics.
 #include "bus.hpp"
 #include "config.hpp"
+#include "heartbeat.hpp"
 #include "plugin_loader.hpp"
 #include "scheduler.hpp"
 #include "stats.hpp"
@@ -76,6 +77,10 @@ public:
         uplink_stamper_ = std::move(stamper);
     }
 
+    // Stamped on every pass of this instance's delivery thread (watchdog). Before start().
+    void set_heartbeat(Beat b) { heartbeat_ = std::move(b); }
+    const PluginSpec& spec() const { return spec_; }
+
     // Transports: which uplinks enter this instance's queue (replaceable while running).
     void set_uplink_filter(const UplinkFilter& filter);
 
@@ -99,6 +104,7 @@ private:
     bool started_ = false;
     std::shared_ptr<Subscription> inbox_;
     std::thread deliver_thread_;
+    Beat heartbeat_;
     std::atomic<bool> delivering_{false};
     std::atomic<int64_t>* published_uplinks_ = nullptr;
     std::function<bool(std::string&)> uplink_stamper_;

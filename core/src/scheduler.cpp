@@ -133,6 +133,7 @@ void Scheduler::run()
     uint32_t wait_us = kMaxWaitUs;
     while (running_.load()) {
         inbox_->pop_all(events, std::chrono::microseconds(wait_us));
+        beat(heartbeat_, monotonic_us());
         for (const auto& e : events) {
             handle(e);
         }

@@ -24,6 +24,7 @@
 #include "clock.hpp"
 #include "duty_cycle.hpp"
 #include "forwarder.pb.h"
+#include "heartbeat.hpp"
 #include "stats.hpp"
 
 #include <region.hpp>
@@ -187,6 +188,8 @@ public:
     // Downlinks of `requester` rank by (priority, request priority): a transport's priority
     // (0..255, default 0) decides between networks, the request's own within one.
     void set_requester_priority(const std::string& requester, uint32_t priority);
+    // Stamped on every pass of the scheduler thread (watchdog). Set before start().
+    void set_heartbeat(Beat b) { heartbeat_ = std::move(b); }
     // The radio's counter as last read by the scheduler and the host monotonic time of that
     // read; false before the first read.
     bool last_counter(uint32_t radio, uint32_t& count_us, uint64_t& read_mono_us) const;
@@ -228,6 +231,7 @@ private:
     void run();
     // `admitted`: the provisional result of a request with report_admission (not counted).
     std::map<std::string, uint32_t> requester_priority_;
+    Beat heartbeat_;
     void publish_result(const PlannedTx& tx, forwarder::v1::TxOutcome outcome,
                         const std::string& detail, bool admitted = false);
     bool read_now(uint32_t radio, uint32_t& now);

@@ -113,6 +113,7 @@ void TimeKeeper::run()
     while (running_.load()) {
         inbox_->pop_all(events, std::chrono::microseconds(kPollIntervalUs));
         const uint64_t now = monotonic_us();
+        beat(heartbeat_, now);
         poll_pps(now);
         {
             std::lock_guard lock(fixes_mutex_);

@@ -35,6 +35,8 @@ public:
     ~TimeKeeper() override;
 
     void start();
+    // Stamped on every pass of the clock thread (watchdog). Set before start().
+    void set_heartbeat(Beat b) { heartbeat_ = std::move(b); }
     void stop();
 
     // GpsTime (any thread).
@@ -93,6 +95,7 @@ private:
     std::vector<GpsFix> fixes_;
     std::shared_ptr<Subscription> inbox_;
     std::thread thread_;
+    Beat heartbeat_;
     std::atomic<bool> running_{false};
 };
 

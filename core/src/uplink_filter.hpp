@@ -22,11 +22,13 @@ struct DevAddrPrefix {
     {
         return bits == 0 || ((dev_addr ^ prefix) >> (32 - bits)) == 0;
     }
+    bool operator==(const DevAddrPrefix&) const = default;
 };
 
 struct EuiRange {
     uint64_t first = 0;
     uint64_t last = 0;
+    bool operator==(const EuiRange&) const = default;
 };
 
 struct UplinkFilter {
@@ -39,6 +41,8 @@ struct UplinkFilter {
     std::vector<EuiRange> join_euis;
     std::vector<uint64_t> frequencies_hz; // matched within ±500 Hz
     std::vector<std::string> data_rates;  // "SF7BW125", or an FSK bit rate as digits: "50000"
+
+    bool operator==(const UplinkFilter&) const = default;
 
     // The filter that lets everything through.
     static UplinkFilter everything();

@@ -7,7 +7,7 @@ add_library(forwarder_lns_codec STATIC
   ${CMAKE_CURRENT_LIST_DIR}/timesync.cpp)
 target_include_directories(forwarder_lns_codec PUBLIC ${CMAKE_CURRENT_LIST_DIR})
 target_link_libraries(forwarder_lns_codec
-  PUBLIC forwarder_events forwarder_support Poco::JSON Poco::Foundation
+  PUBLIC forwarder_events forwarder_support_json Poco::JSON Poco::Foundation
   PRIVATE forwarder_warnings)
 
 if(FORWARDER_BUILD_TESTS)

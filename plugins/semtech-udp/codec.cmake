@@ -3,7 +3,7 @@
 add_library(forwarder_udp_codec STATIC ${CMAKE_CURRENT_LIST_DIR}/udp_codec.cpp)
 target_include_directories(forwarder_udp_codec PUBLIC ${CMAKE_CURRENT_LIST_DIR})
 target_link_libraries(forwarder_udp_codec
-  PUBLIC forwarder_events forwarder_support Poco::JSON Poco::Foundation
+  PUBLIC forwarder_events forwarder_support_json Poco::JSON Poco::Foundation
   PRIVATE forwarder_warnings)
 
 if(FORWARDER_BUILD_TESTS)

@@ -13,7 +13,9 @@
 #include <csignal>
 #include <filesystem>
 #include <netinet/in.h>
+#include <poll.h>
 #include <sys/socket.h>
+#include <sys/un.h>
 #include <unistd.h>
 
 using namespace forwarder::testing;
@@ -455,4 +457,180 @@ TEST(Sx1302Driver, LoadsThroughTheRealLoaderAndChecksBoardProfiles)
               std::string::npos)
         << err;
     EXPECT_NE(err.find("known: ic880a"), std::string::npos) << err;
+}
+
+namespace {
+
+// Stands in for systemd's notification socket ($NOTIFY_SOCKET): collects sd_notify datagrams.
+class NotifySocket {
+public:
+    explicit NotifySocket(const std::string& path) : path_(path)
+    {
+        fd_ = ::socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+        sockaddr_un addr{};
+        addr.sun_family = AF_UNIX;
+        std::snprintf(addr.sun_path, sizeof addr.sun_path, "%s", path.c_str());
+        EXPECT_EQ(::bind(fd_, reinterpret_cast<sockaddr*>(&addr), sizeof addr), 0);
+    }
+    ~NotifySocket()
+    {
+        ::close(fd_);
+        ::unlink(path_.c_str());
+    }
+    // The next datagram containing `text`, waiting at most `timeout`; skipped ones are kept in
+    // seen(). Empty if none came.
+    std::string wait_for(const std::string& text, std::chrono::milliseconds timeout)
+    {
+        const auto deadline = std::chrono::steady_clock::now() + timeout;
+        while (std::chrono::steady_clock::now() < deadline) {
+            pollfd p{fd_, POLLIN, 0};
+            if (::poll(&p, 1, 50) != 1) {
+                continue;
+            }
+            char buf[4096];
+            const ssize_t n = ::recv(fd_, buf, sizeof buf, 0);
+            if (n <= 0) {
+                continue;
+            }
+            std::string msg(buf, static_cast<size_t>(n));
+            seen_.push_back(msg);
+            if (msg.find(text) != std::string::npos) {
+                return msg;
+            }
+        }
+        return {};
+    }
+    // How many datagrams containing `text` arrive within `window`.
+    int count(const std::string& text, std::chrono::milliseconds window)
+    {
+        int n = 0;
+        const auto end = std::chrono::steady_clock::now() + window;
+        while (std::chrono::steady_clock::now() < end) {
+            const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
+                end - std::chrono::steady_clock::now());
+            if (left.count() <= 0 || wait_for(text, left).empty()) {
+                break;
+            }
+            ++n;
+        }
+        return n;
+    }
+    const std::vector<std::string>& seen() const { return seen_; }
+
+private:
+    std::string path_;
+    int fd_ = -1;
+    std::vector<std::string> seen_;
+};
+
+// Sets the systemd environment for the next child only.
+struct SystemdEnv {
+    SystemdEnv(const std::string& socket, uint64_t watchdog_us)
+    {
+        ::setenv("NOTIFY_SOCKET", socket.c_str(), 1);
+        if (watchdog_us != 0) {
+            ::setenv("WATCHDOG_USEC", std::to_string(watchdog_us).c_str(), 1);
+        }
+    }
+    ~SystemdEnv()
+    {
+        ::unsetenv("NOTIFY_SOCKET");
+        ::unsetenv("WATCHDOG_USEC");
+    }
+};
+
+} // namespace
+
+TEST_F(ForwarderTest, SystemdReadinessWatchdogReloadAndStopping)
+{
+    NotifySocket sd(dir_ / "notify.sock");
+    const auto cfg = config("", capture_entry());
+    std::unique_ptr<Process> p;
+    {
+        SystemdEnv env(dir_ / "notify.sock", 600'000);
+        p = start(cfg);
+    }
+    const auto ready = sd.wait_for("READY=1", 5s);
+    EXPECT_NE(ready.find("STATUS=running: 1 radio, 1 transport"), std::string::npos) << ready;
+    // Keep-alives every quarter of WatchdogSec while every thread runs.
+    EXPECT_GE(sd.count("WATCHDOG=1", 1500ms), 4);
+    p->signal(SIGHUP);
+    EXPECT_FALSE(sd.wait_for("RELOADING=1", 5s).empty());
+    EXPECT_FALSE(sd.wait_for("READY=1", 5s).empty());
+    EXPECT_TRUE(p->wait_for_err("reloaded " + cfg + "; transports unchanged", 5s)) << p->err();
+    p->signal(SIGTERM);
+    EXPECT_FALSE(sd.wait_for("STOPPING=1", 5s).empty());
+    int code = -1;
+    ASSERT_TRUE(p->wait(5s, code));
+    EXPECT_EQ(code, 0);
+}
+
+TEST_F(ForwarderTest, WatchdogKeepAlivesStopWhileAThreadHangs)
+{
+    NotifySocket sd(dir_ / "notify.sock");
+    const auto cfg = config("", echo_entry("hang_ms: 4000"));
+    std::unique_ptr<Process> p;
+    {
+        SystemdEnv env(dir_ / "notify.sock", 1'000'000);
+        p = start(cfg);
+    }
+    ASSERT_FALSE(sd.wait_for("READY=1", 5s).empty());
+    ASSERT_FALSE(sd.wait_for("WATCHDOG=1", 2s).empty());
+    // The test transport blocks its delivery thread for 4 s on this frame.
+    send_udp(port_, "{\"rxpk\":[" +
+                        rxpk(",\"stat\":1").replace(rxpk().find("QAECAw=="), 8, "aGFuZw==") + "]}");
+    EXPECT_TRUE(p->wait_for_err("not answering the systemd watchdog: no progress in transport "
+                                "test-echo",
+                                3s))
+        << p->err();
+    // Silence for the rest of the hang (systemd would restart the daemon after WatchdogSec),
+    // once the keep-alives sent before it are read ...
+    sd.count("WATCHDOG=1", 100ms);
+    EXPECT_EQ(sd.count("WATCHDOG=1", 1200ms), 0);
+    // ... and keep-alives again once the thread runs.
+    EXPECT_FALSE(sd.wait_for("WATCHDOG=1", 4s).empty());
+    stop(*p);
+}
+
+TEST_F(ForwarderTest, SighupReloadsTransportsAndFiltersWithoutTouchingRadios)
+{
+    const auto cfg = config("", capture_entry());
+    auto p = start(cfg);
+    const std::string bad_crc = "{\"rxpk\":[" + rxpk(",\"stat\":-1") + "]}";
+    const std::string good = "{\"rxpk\":[" + rxpk(",\"stat\":1") + "]}";
+    send_udp(port_, bad_crc);
+    ASSERT_EQ(wait_lines(dir_ / "capture.jsonl", 1, 5s).size(), 1u) << p->err();
+
+    // Capture now with the default filter (CRC-valid only), plus a second transport.
+    config("", "  - plugin: capture\n    options: {path: " + (dir_ / "capture.jsonl") + "}\n" +
+                   echo_entry(""));
+    p->signal(SIGHUP);
+    ASSERT_TRUE(p->wait_for_err("added test-echo; new filter for capture", 5s)) << p->err();
+    send_udp(port_, bad_crc);
+    send_udp(port_, good);
+    const auto lines = wait_lines(dir_ / "capture.jsonl", 2, 5s);
+    ASSERT_EQ(lines.size(), 2u) << p->err();
+    EXPECT_NE(lines[1].find("\"crc\":\"ok\""), std::string::npos) << lines[1];
+    // The new transport answers the good frame (its TxRequest gets a result).
+    EXPECT_EQ(wait_lines(dir_ / "results.jsonl", 1, 5s).size(), 1u) << p->err();
+
+    // A broken file is refused and everything keeps running as it was.
+    write_file(cfg, "radios: [oops\n");
+    p->signal(SIGHUP);
+    EXPECT_TRUE(p->wait_for_err("reload refused, the running configuration stays: " + cfg, 5s))
+        << p->err();
+    send_udp(port_, good);
+    EXPECT_EQ(wait_lines(dir_ / "capture.jsonl", 3, 5s).size(), 3u) << p->err();
+
+    // Radio changes wait for a restart; removing a transport stops it.
+    config("      lead_time_us: 6000\n", capture_entry());
+    p->signal(SIGHUP);
+    EXPECT_TRUE(p->wait_for_err("reload: changes to radios take effect at the next restart", 5s))
+        << p->err();
+    EXPECT_TRUE(p->wait_for_err("removed test-echo; new filter for capture", 5s)) << p->err();
+    EXPECT_TRUE(p->wait_for_err("stopped transport test-echo", 5s));
+    // The radio was started once and never restarted.
+    const std::string err = p->err();
+    EXPECT_EQ(err.find("started radio radio0"), err.rfind("started radio radio0")) << err;
+    stop(*p);
 }

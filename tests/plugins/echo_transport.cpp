@@ -6,8 +6,11 @@
 
 #include <yaml-cpp/yaml.h>
 
+#include <algorithm>
 #include <atomic>
+#include <chrono>
 #include <cstdio>
+#include <thread>
 
 namespace {
 
@@ -20,6 +23,9 @@ const fwd_option kOptions[] = {
     {"power", FWD_OPT_FLOAT, 0, "14", "TX power dBm"},
     {"results", FWD_OPT_STRING, 1, nullptr, "file to write TxResult JSON lines to"},
     {"malformed", FWD_OPT_BOOL, 0, "false", "also publish one malformed TxRequest per uplink"},
+    {"hang_ms", FWD_OPT_INT, 0, "0",
+     "block the delivery thread this long (at most 10 s) on an uplink whose payload is \"hang\" "
+     "(watchdog tests)"},
     {nullptr, 0, 0, nullptr, nullptr}};
 
 struct Settings {
@@ -30,6 +36,7 @@ struct Settings {
     int radio = -1;
     float power = 14;
     bool malformed = false;
+    int hang_ms = 0;
     std::string results;
 
     static Settings parse(const std::string& yaml)
@@ -50,6 +57,8 @@ struct Settings {
             s.power = n["power"].as<float>();
         if (n["malformed"])
             s.malformed = n["malformed"].as<bool>();
+        if (n["hang_ms"])
+            s.hang_ms = std::min(n["hang_ms"].as<int>(), 10000);
         s.results = n["results"].as<std::string>();
         if (s.repeat < 1 || s.repeat > 100) {
             throw forwarder::sdk::Error("repeat: must be between 1 and 100");
@@ -85,6 +94,10 @@ public:
             forwarder::v1::Uplink up;
             if (!up.ParseFromArray(bytes.data(), static_cast<int>(bytes.size())))
                 return;
+            if (up.payload() == "hang" && settings_.hang_ms > 0) {
+                std::this_thread::sleep_for(std::chrono::milliseconds(settings_.hang_ms));
+                return;
+            }
             for (int i = 0; i < settings_.repeat; ++i) {
                 forwarder::v1::TxRequest req;
                 req.set_id(next_id_++);
