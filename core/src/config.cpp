@@ -250,6 +250,108 @@ UplinkFilter read_filter(const Reader& r, const YAML::Node& node, const std::str
     return f;
 }
 
+uint64_t read_mhz(const Reader& r, const YAML::Node& node, const std::string& path)
+{
+    double mhz = 0;
+    if (!node.IsScalar() || !YAML::convert<double>::decode(node, mhz) || !(mhz >= 100.0) ||
+        !(mhz <= 3000.0)) {
+        r.fail(node, path, "expected a frequency in MHz (e.g. 868.1)");
+    }
+    return static_cast<uint64_t>(mhz * 1e6 + 0.5);
+}
+
+// `radios[].channel_plan`: the channels a radio listens on when no transport sends a plan.
+forwarder::v1::RadioConfig read_channel_plan(const Reader& r, const YAML::Node& node,
+                                             const std::string& path, size_t radio)
+{
+    if (!node.IsMap()) {
+        r.fail(node, path, "expected a mapping (region, multi_sf, lora_std, fsk, tx_min, tx_max)");
+    }
+    r.only_keys(node, path, {"region", "multi_sf", "lora_std", "fsk", "tx_min", "tx_max"});
+    forwarder::v1::RadioConfig rc;
+    rc.set_radio(static_cast<uint32_t>(radio));
+    if (const YAML::Node region = node["region"]; region.IsDefined()) {
+        const std::string name = r.string(region, path + ".region");
+        const auto* found = support::find_region(name);
+        if (found == nullptr) {
+            r.fail(region, path + ".region",
+                   "unknown region '" + name + "' (known: " + support::region_names() + ")");
+        }
+        rc.set_region(std::string(found->name));
+        rc.set_tx_frequency_min_hz(found->tx_min_hz);
+        rc.set_tx_frequency_max_hz(found->tx_max_hz);
+        rc.set_max_eirp_dbm(found->max_eirp_dbm);
+    }
+    if (const YAML::Node list = node["multi_sf"]; list.IsDefined()) {
+        if (!list.IsSequence() || list.size() > 8) {
+            r.fail(list, path + ".multi_sf", "expected a list of at most 8 frequencies in MHz");
+        }
+        for (size_t i = 0; i < list.size(); ++i) {
+            auto* ch = rc.add_multi_sf_channels();
+            ch->set_frequency_hz(
+                read_mhz(r, list[i], path + ".multi_sf[" + std::to_string(i) + "]"));
+            ch->set_bandwidth_hz(125000);
+            ch->set_min_spreading_factor(7);
+            ch->set_max_spreading_factor(12);
+        }
+    }
+    if (const YAML::Node std_ch = node["lora_std"]; std_ch.IsDefined()) {
+        const std::string p = path + ".lora_std";
+        if (!std_ch.IsMap()) {
+            r.fail(std_ch, p, "expected {frequency, bandwidth, spreading_factor}");
+        }
+        r.only_keys(std_ch, p, {"frequency", "bandwidth", "spreading_factor"});
+        if (!std_ch["frequency"].IsDefined()) {
+            r.fail(std_ch, p, "missing `frequency:`");
+        }
+        auto* ch = rc.mutable_std_channel();
+        ch->set_frequency_hz(read_mhz(r, std_ch["frequency"], p + ".frequency"));
+        uint32_t bw = 250;
+        if (std_ch["bandwidth"].IsDefined()) {
+            bw = r.number<uint32_t>(std_ch["bandwidth"], p + ".bandwidth", 125, 500);
+            if (bw != 125 && bw != 250 && bw != 500) {
+                r.fail(std_ch["bandwidth"], p + ".bandwidth", "expected 125, 250 or 500 (kHz)");
+            }
+        }
+        uint32_t sf = 7;
+        if (std_ch["spreading_factor"].IsDefined()) {
+            sf = r.number<uint32_t>(std_ch["spreading_factor"], p + ".spreading_factor", 5, 12);
+        }
+        ch->set_bandwidth_hz(bw * 1000);
+        ch->set_min_spreading_factor(sf);
+        ch->set_max_spreading_factor(sf);
+    }
+    if (const YAML::Node fsk = node["fsk"]; fsk.IsDefined()) {
+        const std::string p = path + ".fsk";
+        if (!fsk.IsMap()) {
+            r.fail(fsk, p, "expected {frequency, bitrate}");
+        }
+        r.only_keys(fsk, p, {"frequency", "bitrate"});
+        if (!fsk["frequency"].IsDefined()) {
+            r.fail(fsk, p, "missing `frequency:`");
+        }
+        auto* ch = rc.mutable_fsk_channel();
+        ch->set_frequency_hz(read_mhz(r, fsk["frequency"], p + ".frequency"));
+        ch->set_bitrate(fsk["bitrate"].IsDefined()
+                            ? r.number<uint32_t>(fsk["bitrate"], p + ".bitrate", 500, 250000)
+                            : 50000);
+        ch->set_bandwidth_hz(125000);
+    }
+    if (node["tx_min"].IsDefined()) {
+        rc.set_tx_frequency_min_hz(read_mhz(r, node["tx_min"], path + ".tx_min"));
+    }
+    if (node["tx_max"].IsDefined()) {
+        rc.set_tx_frequency_max_hz(read_mhz(r, node["tx_max"], path + ".tx_max"));
+    }
+    if (rc.multi_sf_channels_size() == 0 && !rc.has_std_channel() && !rc.has_fsk_channel()) {
+        r.fail(node, path, "lists no channel (multi_sf, lora_std or fsk)");
+    }
+    if (rc.tx_frequency_min_hz() > rc.tx_frequency_max_hz()) {
+        r.fail(node, path, "tx_min is above tx_max");
+    }
+    return rc;
+}
+
 std::vector<PluginSpec> read_plugins(const Reader& r, const YAML::Node& list,
                                      const std::string& section, const char* name_key)
 {
@@ -267,7 +369,8 @@ std::vector<PluginSpec> read_plugins(const Reader& r, const YAML::Node& list,
             r.fail(entry, path, std::string("expected a mapping with `") + name_key + ":`");
         }
         if (section == "radios") {
-            r.only_keys(entry, path, {name_key, "name", "options", "queue_size", "process"});
+            r.only_keys(entry, path,
+                        {name_key, "name", "options", "queue_size", "process", "channel_plan"});
         } else {
             r.only_keys(entry, path,
                         {name_key, "name", "options", "queue_size", "filter", "priority"});
@@ -308,6 +411,11 @@ std::vector<PluginSpec> read_plugins(const Reader& r, const YAML::Node& list,
             spec.filter = read_filter(r, entry["filter"], path + ".filter");
             if (entry["priority"].IsDefined()) {
                 spec.priority = r.number<uint32_t>(entry["priority"], path + ".priority", 0, 255);
+            }
+        }
+        if (section == "radios") {
+            if (const YAML::Node plan = entry["channel_plan"]; plan.IsDefined() && !plan.IsNull()) {
+                spec.channel_plan = read_channel_plan(r, plan, path + ".channel_plan", i);
             }
         }
         if (const YAML::Node process = entry["process"]; process.IsDefined()) {

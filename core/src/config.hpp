@@ -9,6 +9,7 @@
 #include <yaml-cpp/yaml.h>
 
 #include <map>
+#include <optional>
 #include <stdexcept>
 #include <string>
 #include <vector>
@@ -38,6 +39,9 @@ struct PluginSpec {
     ProcessMode process = ProcessMode::automatic; // radios only: `process: auto|worker|inline`
     UplinkFilter filter;                          // transports only: which uplinks it receives
     uint32_t priority = 0; // transports only: ranks its downlinks above lower ones (0..255)
+    // Radios only: a local channel plan (`channel_plan:`), published at start for servers that
+    // send none (Semtech UDP); a transport's plan (LNS router_config) replaces it.
+    std::optional<forwarder::v1::RadioConfig> channel_plan;
     // Whether this radio runs in its own worker process.
     bool runs_in_worker() const
     {

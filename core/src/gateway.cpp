@@ -186,6 +186,23 @@ void Gateway::start()
                 throw ConfigError(config_.file + ": " + e.what());
             }
         }
+        // Local channel plans first: the radios' and the scheduler's queues hold them until they
+        // start; a plan from a transport (LNS router_config) arrives later and replaces it.
+        for (const auto& spec : config_.radios) {
+            if (spec.channel_plan) {
+                bus_.publish(FWD_TOPIC_RADIO_CONFIG, spec.channel_plan->SerializeAsString());
+                log_info(kComponent,
+                         spec.name + ": local channel plan (" +
+                             std::to_string(spec.channel_plan->multi_sf_channels_size()) +
+                             " multi-SF channels" +
+                             (spec.channel_plan->has_std_channel() ? ", LoRa std" : "") +
+                             (spec.channel_plan->has_fsk_channel() ? ", FSK" : "") +
+                             (spec.channel_plan->region().empty()
+                                  ? std::string()
+                                  : ", " + spec.channel_plan->region()) +
+                             ")");
+            }
+        }
         time_keeper_->start();
         scheduler_->start();
         for (auto& t : transports_) {

@@ -32,7 +32,8 @@ Options:
       --check-config FILE  validate FILE and every plugin's options, then exit;
                            opens no hardware and no network
       --describe PLUGIN    print a plugin's kind, version and options, then exit
-      --plugin-dir DIR     load plugins from DIR (default: <bindir>/../lib/forwarder/plugins)
+      --plugin-dir DIR     load plugins from DIR (default: <bindir>/../lib/forwarder/plugins
+                           if it exists, else )" FORWARDER_PLUGIN_INSTALL_DIR R"()
       --log-level LEVEL    trace, debug, info, warn or error (overrides the config)
       --version            print the version and exit
   -h, --help               print this help and exit

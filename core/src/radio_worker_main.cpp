@@ -234,7 +234,10 @@ int radio_worker_main(int argc, char** argv)
         return 2;
     }
     // The daemon stops its workers with STOP; a terminal's Ctrl-C must not kill them first.
+    // The daemon stops its workers itself (and a worker ends when the daemon dies): a SIGTERM
+    // to the whole service (systemd's default KillMode) must not look like a crash.
     std::signal(SIGINT, SIG_IGN);
+    std::signal(SIGTERM, SIG_IGN);
     std::signal(SIGPIPE, SIG_IGN);
     // The driver's chatter goes to a pipe the daemon logs line by line: flush per line.
     setvbuf(stdout, nullptr, _IOLBF, 0);

@@ -501,6 +501,10 @@ void LnsTransport::handle_time_status(const forwarder::v1::TimeStatus& status)
 
 void LnsTransport::failure(const std::string& cause)
 {
+    if (!running_) {
+        host_.debug(cause + " (stopping)"); // stop() shut the socket down
+        return;
+    }
     // Each distinct failure is logged once as a warning; repeats go to debug.
     if (cause != last_failure_) {
         host_.warn(cause);
@@ -778,7 +782,9 @@ void LnsTransport::pump(WsConnection& conn)
                 meta.rctx = p.uplink.radio();
                 meta.xtime = p.xtime;
                 meta.gpstime = p.uplink.has_gps_time_us() ? p.uplink.gps_time_us() : 0;
-                meta.fts = p.uplink.has_fine_timestamp_ns() ? p.uplink.fine_timestamp_ns() : -1;
+                meta.fts = p.uplink.has_fine_timestamp_ns()
+                               ? static_cast<int64_t>(p.uplink.fine_timestamp_ns())
+                               : -1;
                 meta.rssi = p.uplink.rssi_channel_dbm();
                 meta.snr = p.uplink.snr_db();
                 // UTC of reception, not of sending (they differ after an outage).

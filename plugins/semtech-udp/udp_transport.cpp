@@ -17,8 +17,7 @@ namespace forwarder::udp {
 namespace {
 
 constexpr uint64_t kSecond = 1'000'000;
-constexpr size_t kRateWindowDatagrams = 8; // TTS drops the 11th datagram within 10 ms
-constexpr uint64_t kRateWindowUs = 11'000;
+constexpr uint64_t kRateWindowUs = 11'000; // 10 ms (TTS's window) + 1 ms of margin
 constexpr size_t kRecentUplinks = 512;
 constexpr uint64_t kRecentUplinkAgeUs = 10 * kSecond;
 constexpr uint64_t kPendingTxAgeUs = 15 * 60 * kSecond; // beyond the scheduler's horizon
@@ -89,6 +88,9 @@ UdpOptions UdpOptions::parse(const std::string& yaml)
         } else if (key == "push_timeout") {
             o.push_timeout_ms =
                 static_cast<uint32_t>(int_option(v, "push_timeout", 10, 5000, "milliseconds"));
+        } else if (key == "rate_limit") {
+            o.rate_limit = static_cast<uint32_t>(
+                int_option(v, "rate_limit", 0, 1000, "datagrams per 10 ms (0 = no limit)"));
         } else if (key == "radio") {
             o.radio = static_cast<uint32_t>(int_option(v, "radio", 0, 255, "a radio index"));
         } else if (key == "queue_max") {
@@ -302,9 +304,9 @@ void UdpTransport::handle_result(const forwarder::v1::TxResult& result)
         host_.stat_add(result.outcome() == forwarder::v1::OK ? "downlinks_transmitted"
                                                              : "downlinks_refused");
         if (result.outcome() != forwarder::v1::OK) {
-            host_.debug("downlink " + std::to_string(result.id()) + ": " +
-                        forwarder::v1::TxOutcome_Name(result.outcome()) + " -> TX_ACK " +
-                        tx_ack_error(result.outcome()) + " (" + result.detail() + ")");
+            host_.info("downlink " + std::to_string(result.id()) + " refused: " +
+                       forwarder::v1::TxOutcome_Name(result.outcome()) + " -> TX_ACK " +
+                       tx_ack_error(result.outcome()) + " (" + result.detail() + ")");
         }
     }
     if (!datagram.empty()) {
@@ -407,7 +409,8 @@ void UdpTransport::close_sockets()
 
 bool UdpTransport::rate_allows(uint64_t now) const
 {
-    return sent_times_.size() < kRateWindowDatagrams || now - sent_times_.front() >= kRateWindowUs;
+    return options_.rate_limit == 0 || sent_times_.size() < options_.rate_limit ||
+           now - sent_times_.front() >= kRateWindowUs;
 }
 
 bool UdpTransport::send_datagram(int fd, const std::string& datagram, const char* what)
@@ -416,7 +419,7 @@ bool UdpTransport::send_datagram(int fd, const std::string& datagram, const char
         const ssize_t n = ::send(fd, datagram.data(), datagram.size(), MSG_NOSIGNAL);
         if (n == static_cast<ssize_t>(datagram.size())) {
             sent_times_.push_back(host_.monotonic_us());
-            while (sent_times_.size() > kRateWindowDatagrams) {
+            while (sent_times_.size() > std::max<size_t>(options_.rate_limit, 1)) {
                 sent_times_.pop_front();
             }
             return true;
@@ -505,9 +508,12 @@ void UdpTransport::send_stat(uint64_t now)
     next_stat_us_ = now + options_.stat_interval_s * kSecond;
 }
 
-void UdpTransport::send_uplinks(uint64_t now)
+// Sends what is queued, batched into as few PUSH_DATA as fit max_datagram_json, but never more
+// datagrams than the rate limit allows: what does not fit now goes back to the front of the
+// queue (and batches up further). Returns false if it stopped because of the rate limit.
+bool UdpTransport::send_uplinks(uint64_t now)
 {
-    std::vector<std::string> rxpks;
+    std::vector<QueuedUplink> batch;
     size_t expired = 0;
     {
         std::lock_guard lock(mutex_);
@@ -517,7 +523,7 @@ void UdpTransport::send_uplinks(uint64_t now)
             if (now > queued && now - queued > options_.queue_max_age_s * kSecond) {
                 ++expired;
             } else {
-                rxpks.push_back(std::move(uplinks_.front().rxpk));
+                batch.push_back(std::move(uplinks_.front()));
             }
             uplinks_.pop_front();
         }
@@ -525,13 +531,25 @@ void UdpTransport::send_uplinks(uint64_t now)
     if (expired > 0) {
         host_.stat_add("uplinks_dropped", static_cast<int64_t>(expired));
     }
-    if (rxpks.empty()) {
-        return;
+    if (batch.empty()) {
+        return true;
+    }
+    std::vector<std::string> rxpks;
+    rxpks.reserve(batch.size());
+    for (const auto& q : batch) {
+        rxpks.push_back(q.rxpk);
     }
     const auto bodies = push_data_bodies(rxpks, "", options_.max_datagram_json);
+    size_t consumed = 0; // rxpk of `batch` placed in bodies sent (or failed) so far
     size_t forwarded = 0;
     size_t failed = 0;
+    size_t sent_bodies = 0;
+    bool limited = false;
     for (const auto& body : bodies) {
+        if (!rate_allows(host_.monotonic_us())) {
+            limited = true;
+            break;
+        }
         // Count the rxpk objects in this body: each has exactly one "tmst" key.
         size_t count = 0;
         for (size_t pos = body.find("\"tmst\":"); pos != std::string::npos;
@@ -540,22 +558,32 @@ void UdpTransport::send_uplinks(uint64_t now)
         }
         const auto token = static_cast<uint16_t>(rng_());
         if (send_datagram(up_fd_, encode_push_data(token, gateway_eui_, body), "PUSH_DATA")) {
-            pushes_.push_back({token, now, count});
+            pushes_.push_back({token, host_.monotonic_us(), count});
             forwarded += count;
+            ++sent_bodies;
             host_.stat_add("push_data_sent");
         } else {
             failed += count;
         }
+        consumed += count;
     }
     {
         std::lock_guard lock(mutex_);
+        // Unsent uplinks keep their place (and age) at the front of the queue.
+        for (size_t i = batch.size(); i > consumed; --i) {
+            uplinks_.push_front(std::move(batch[i - 1]));
+        }
         interval_.rxfw += static_cast<uint32_t>(forwarded);
-        interval_.pushes += static_cast<uint32_t>(bodies.size());
+        interval_.pushes += static_cast<uint32_t>(sent_bodies);
     }
     host_.stat_add("uplinks_forwarded", static_cast<int64_t>(forwarded));
     if (failed > 0) {
         host_.stat_add("uplinks_dropped", static_cast<int64_t>(failed));
     }
+    if (limited) {
+        host_.stat_add("rate_limited");
+    }
+    return !limited;
 }
 
 void UdpTransport::receive_up()
@@ -738,12 +766,8 @@ void UdpTransport::run()
                     queued = !uplinks_.empty();
                 }
                 if (queued) {
-                    if (rate_allows(now)) {
-                        send_uplinks(now);
-                    } else {
-                        waiting_for_rate = true; // they batch up meanwhile
-                        host_.stat_add("rate_limited");
-                    }
+                    // Uplinks beyond the rate limit wait and batch up meanwhile.
+                    waiting_for_rate = !send_uplinks(now);
                 }
             }
         }
@@ -759,8 +783,9 @@ void UdpTransport::run()
                                                     options_.push_timeout_ms * 1000ull);
             }
         }
-        if (waiting_for_rate) {
-            next = std::min<uint64_t>(next, now + 2000);
+        if (waiting_for_rate && !sent_times_.empty()) {
+            // The window opens when the oldest of the last datagrams is old enough.
+            next = std::min<uint64_t>(next, sent_times_.front() + kRateWindowUs);
         }
         const int timeout_ms =
             next <= now ? 0 : static_cast<int>(std::min<uint64_t>((next - now + 999) / 1000, 1000));
@@ -801,6 +826,9 @@ const fwd_option kOptions[] = {
     {"push_timeout", FWD_OPT_INT, 0, "100",
      "milliseconds a PUSH_DATA waits for its PUSH_ACK before it counts as unacknowledged "
      "(ackr); there is no retransmission in this protocol"},
+    {"rate_limit", FWD_OPT_INT, 0, "8",
+     "at most this many datagrams per 10 ms (The Things Stack drops a gateway's datagrams beyond "
+     "10 per 10 ms); uplinks beyond it wait and batch up; 0 = no limit"},
     {"radio", FWD_OPT_INT, 0, "0",
      "radio for downlinks that name no board (brd) and match no recent uplink's tmst"},
     {"queue_max", FWD_OPT_INT, 0, "1000",

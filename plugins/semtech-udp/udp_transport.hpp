@@ -34,6 +34,7 @@ struct UdpOptions {
     uint32_t pull_timeout_ms = 200;
     uint32_t keepalive_misses = 3; // PULL_DATA without PULL_ACK before the path counts as down
     uint32_t radio = 0;            // downlinks that name no board and match no recent uplink
+    uint32_t rate_limit = 8;       // datagrams per 10 ms (TTS allows 10); 0 = no limit
     size_t queue_max = 1000;       // uplinks kept while the server cannot be resolved
     uint32_t queue_max_age_s = 30;
     size_t max_datagram_json = 1400;
@@ -84,7 +85,7 @@ private:
     bool resolve();
     bool open_sockets();
     void close_sockets();
-    void send_uplinks(uint64_t now);
+    bool send_uplinks(uint64_t now);
     void send_pull_data(uint64_t now);
     void send_stat(uint64_t now);
     void receive_up();

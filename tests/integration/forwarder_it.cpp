@@ -459,6 +459,52 @@ TEST(Sx1302Driver, LoadsThroughTheRealLoaderAndChecksBoardProfiles)
     EXPECT_NE(err.find("known: ic880a"), std::string::npos) << err;
 }
 
+// A local channel plan starts a concentrator when no transport sends one (Semtech UDP).
+TEST(Sx1302Driver, LocalChannelPlanStartsTheConcentrator)
+{
+    TempDir tmp;
+    const std::string plugins = tmp / "plugins";
+    std::filesystem::create_directories(plugins);
+    std::filesystem::create_symlink(std::string(FORWARDER_FAKEHAL_PLUGIN_DIR) +
+                                        "/forwarder-sx1302.so",
+                                    plugins + "/forwarder-sx1302.so");
+    std::filesystem::create_symlink(kPluginDir + "/forwarder-capture.so",
+                                    plugins + "/forwarder-capture.so");
+    const std::string radio = "radios:\n  - driver: sx1302\n    options: {board: rak2287, "
+                              "boards_dir: " +
+                              kSourceDir + "/config/boards, board_overrides: {reset: none}}\n";
+    const std::string cfg = tmp / "f.yaml";
+    write_file(cfg, "plugin_dir: " + plugins + "\n" + radio +
+                        "    channel_plan:\n      region: eu863\n"
+                        "      multi_sf: [867.1, 867.3, 867.5, 867.7, 867.9, 868.1, 868.3, 868.5]\n"
+                        "      lora_std: {frequency: 868.3, bandwidth: 250, spreading_factor: 7}\n"
+                        "      fsk: {frequency: 868.8}\n"
+                        "transports:\n  - plugin: capture\n    options: {path: " +
+                        (tmp / "capture.jsonl") + "}\n");
+    Process p({kBinary, "--config", cfg}, tmp.path());
+    EXPECT_TRUE(p.wait_for_err("radio0: local channel plan (8 multi-SF channels, LoRa std, FSK, "
+                               "EU868)",
+                               10s))
+        << p.err();
+    EXPECT_TRUE(p.wait_for_err("concentrator started", 10s)) << p.err();
+    p.signal(SIGTERM);
+    int code = -1;
+    EXPECT_TRUE(p.wait(5s, code));
+    EXPECT_EQ(code, 0);
+
+    std::string out, err;
+    write_file(cfg, "plugin_dir: " + plugins + "\n" + radio +
+                        "    channel_plan:\n      multi_sf: [867.1, 8671]\n");
+    EXPECT_EQ(run({kBinary, "--check-config", cfg}, out, err), 1);
+    EXPECT_NE(err.find(":6:25: radios[0].channel_plan.multi_sf[1]: expected a frequency in MHz"),
+              std::string::npos)
+        << err;
+    write_file(cfg,
+               "plugin_dir: " + plugins + "\n" + radio + "    channel_plan: {region: EU868}\n");
+    EXPECT_EQ(run({kBinary, "--check-config", cfg}, out, err), 1);
+    EXPECT_NE(err.find("radios[0].channel_plan: lists no channel"), std::string::npos) << err;
+}
+
 namespace {
 
 // Stands in for systemd's notification socket ($NOTIFY_SOCKET): collects sd_notify datagrams.
