@@ -5,6 +5,7 @@
 #include <arpa/inet.h>
 #include <cerrno>
 #include <cmath>
+#include <cstdint>
 #include <cstring>
 #include <ctime>
 #include <netdb.h>
@@ -513,16 +514,36 @@ void UdpTransport::send_stat(uint64_t now)
 // queue (and batches up further). Returns false if it stopped because of the rate limit.
 bool UdpTransport::send_uplinks(uint64_t now)
 {
+    // Take only what the rate limit lets out now (datagrams left in the window × their size):
+    // the rest stays queued, so a long backlog costs nothing per pass.
+    size_t budget_bytes = SIZE_MAX;
+    if (options_.rate_limit != 0) {
+        size_t recent = 0;
+        const uint64_t t = host_.monotonic_us();
+        for (uint64_t sent : sent_times_) {
+            recent += t - sent < kRateWindowUs ? 1 : 0;
+        }
+        const size_t datagrams = options_.rate_limit > recent ? options_.rate_limit - recent : 0;
+        if (datagrams == 0) {
+            return false;
+        }
+        budget_bytes = datagrams * options_.max_datagram_json;
+    }
     std::vector<QueuedUplink> batch;
     size_t expired = 0;
+    size_t taken_bytes = 0;
     {
         std::lock_guard lock(mutex_);
         while (!uplinks_.empty()) {
+            if (!batch.empty() && taken_bytes + uplinks_.front().rxpk.size() + 1 > budget_bytes) {
+                break;
+            }
             // `now` was read before this uplink may have been queued: compare without wrapping.
             const uint64_t queued = uplinks_.front().queued_us;
             if (now > queued && now - queued > options_.queue_max_age_s * kSecond) {
                 ++expired;
             } else {
+                taken_bytes += uplinks_.front().rxpk.size() + 1;
                 batch.push_back(std::move(uplinks_.front()));
             }
             uplinks_.pop_front();
@@ -533,6 +554,11 @@ bool UdpTransport::send_uplinks(uint64_t now)
     }
     if (batch.empty()) {
         return true;
+    }
+    bool more = false;
+    {
+        std::lock_guard lock(mutex_);
+        more = !uplinks_.empty();
     }
     std::vector<std::string> rxpks;
     rxpks.reserve(batch.size());
@@ -580,10 +606,10 @@ bool UdpTransport::send_uplinks(uint64_t now)
     if (failed > 0) {
         host_.stat_add("uplinks_dropped", static_cast<int64_t>(failed));
     }
-    if (limited) {
+    if (limited || more) {
         host_.stat_add("rate_limited");
     }
-    return !limited;
+    return !limited && !more;
 }
 
 void UdpTransport::receive_up()
