@@ -162,12 +162,13 @@ TEST_F(LnsTest, ClassARx1OverPlainWebsocket)
     const auto up = sim.wait_messages("updf", 1, 10s);
     ASSERT_EQ(up.size(), 1u) << fwd->err();
     EXPECT_EQ(up[0]->getValue<int>("DR"), 5);
-    // No fine timestamp: -1, not a uint32 wrapped to 4294967295.
-    EXPECT_EQ(up[0]->getValue<int64_t>("fts"), -1);
     EXPECT_EQ(up[0]->getValue<int64_t>("Freq"), 868100000);
     EXPECT_EQ(up[0]->getValue<int>("FCnt"), 7);
     EXPECT_EQ(up[0]->getValue<int64_t>("DevAddr"), 0x26011F2A);
     const auto upinfo = up[0]->getObject("upinfo");
+    ASSERT_TRUE(upinfo);
+    // No fine timestamp: -1, not a uint32 wrapped to 4294967295.
+    EXPECT_EQ(upinfo->getValue<int64_t>("fts"), -1);
     const auto xtime = upinfo->getValue<uint64_t>("xtime");
     const auto count = static_cast<uint32_t>(xtime);
     EXPECT_NE((xtime >> 48) & 0xFF, 0u) << "session id must not be 0";
