@@ -9,6 +9,7 @@ packages=(
   libgtest-dev libgmock-dev libgps-dev libgpiod-dev
   openssl clang libclang-rt-14-dev
   dpkg-dev file
+  debhelper lintian systemd man-db
 )
 
 missing=()

@@ -641,8 +641,15 @@ Config load_config(const std::string& path)
         cfg.radios = read_plugins(r, root["radios"], "radios", "driver");
         cfg.transports = read_plugins(r, root["transports"], "transports", "plugin");
         if (cfg.radios.empty()) {
-            r.fail(root["radios"].IsDefined() ? root["radios"] : root, "radios",
-                   "at least one radio is required");
+            // Point at the `radios:` key itself: an empty value's position is where the next
+            // token starts, often many comment lines further down.
+            YAML::Node where = root;
+            for (const auto& kv : root) {
+                if (kv.first.as<std::string>() == "radios") {
+                    where.reset(kv.first);
+                }
+            }
+            r.fail(where, "radios", "at least one radio is required");
         }
         std::set<std::string> names;
         for (const auto* list : {&cfg.radios, &cfg.transports}) {

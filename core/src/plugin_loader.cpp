@@ -26,6 +26,11 @@ std::string default_plugin_dir()
 {
     std::error_code ec;
     const fs::path exe = fs::read_symlink("/proc/self/exe", ec);
+    // An installed daemon uses the install directory, whatever else lies next to it (e.g. a
+    // stale /usr/lib/forwarder/plugins of an older package).
+    if (!ec && exe.parent_path() == fs::path(FORWARDER_INSTALL_BINDIR)) {
+        return FORWARDER_PLUGIN_INSTALL_DIR;
+    }
     if (!ec) {
         const fs::path dir = exe.parent_path().parent_path() / "lib" / "forwarder" / "plugins";
         if (fs::is_directory(dir, ec)) {

@@ -71,7 +71,9 @@ check_describe "build-tree daemon" "$tmp/describe.out"
 
 step "install the example and describe it with the installed daemon's default plugin dir"
 timeout 60 cmake --install "$example_build"
-installed_plugin="$prefix/lib/forwarder/plugins/forwarder-hello.so"
+# <libdir>/forwarder/plugins: lib/ for the default /usr/local prefix, lib/<multiarch> for /usr.
+libdir=$(sed -n 's/^CMAKE_INSTALL_LIBDIR:[A-Z]*=//p' "$build_dir/CMakeCache.txt")
+installed_plugin="$prefix/${libdir:-lib}/forwarder/plugins/forwarder-hello.so"
 [[ -f "$installed_plugin" ]] || fail "the example did not install to $installed_plugin"
 status=0
 timeout 30 "$prefix/bin/forwarder" --describe hello >"$tmp/describe-installed.out" 2>&1 ||
