@@ -637,7 +637,7 @@ private:
 class GpsdClient {
 public:
     GpsdClient(Worker& w, std::string host, uint16_t port)
-        : w_(w), host_(std::move(host)), port_(std::to_string(port)), where_(host_ + ":" + port_)
+        : w_(w), host_(std::move(host)), port_(std::to_string(port))
     {
     }
 
@@ -658,8 +658,7 @@ public:
                 const std::string why = gps.errstr(errno);
                 if (!state_.is(GpsdState::lost))
                     state_.enter(w_, GpsdState::unavailable, kWarn,
-                                 "gpsd at " + where_ + " unavailable (" + why +
-                                     "); retrying with backoff up to 30 s");
+                                 "unavailable (" + why + "); retrying with backoff up to 30 s");
                 if (!w_.sleep_ms(backoff))
                     break;
                 backoff = next_backoff(backoff);
@@ -683,12 +682,10 @@ public:
                 break;
             if (got_data) {
                 backoff = kBackoffMinMs;
-                state_.enter(w_, GpsdState::lost, kWarn,
-                             "lost gpsd at " + where_ + " (" + why + "); reconnecting");
+                state_.enter(w_, GpsdState::lost, kWarn, "lost gpsd (" + why + "); reconnecting");
             } else if (!state_.is(GpsdState::lost)) {
                 state_.enter(w_, GpsdState::unavailable, kWarn,
-                             "gpsd at " + where_ + " unusable (" + why +
-                                 "); retrying with backoff up to 30 s");
+                             "unusable (" + why + "); retrying with backoff up to 30 s");
             }
             if (!w_.sleep_ms(backoff))
                 break;
@@ -725,7 +722,7 @@ private:
                     break;
                 if (!got_data) {
                     got_data = true;
-                    state_.enter(w_, GpsdState::connected, kInfo, "connected to gpsd at " + where_);
+                    state_.enter(w_, GpsdState::connected, kInfo, "connected to gpsd");
                 }
                 if (json_class_is(message, "TPV"))
                     handle_tpv(gd, now);
@@ -765,7 +762,6 @@ private:
     Worker& w_;
     const std::string host_;
     const std::string port_;
-    const std::string where_;
     StateLog<GpsdState> state_{GpsdState::starting};
     StateLog<FixState> fix_{FixState::unknown};
 };

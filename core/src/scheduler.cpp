@@ -89,7 +89,7 @@ Scheduler::Scheduler(EventBus& bus, Stats& stats, SchedulerConfig config,
         }
     }
     if (!config_.duty_cycle) {
-        log_warn(kComponent, "duty-cycle limits are off (scheduler.duty_cycle: false): the "
+        log_warn(kComponent, "duty-cycle limits are off (scheduler.duty_cycle: off): the "
                              "operator is responsible for the regulatory limits");
     }
     inbox_ =

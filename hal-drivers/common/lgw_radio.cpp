@@ -23,10 +23,15 @@ const fwd_option kOptions[] = {
      "what differs from the profile, e.g. {com_path: /dev/spidev1.0, reset: {line: 22}}"},
     {"reset_command", FWD_OPT_STRING, 0, nullptr,
      "command run before each start (boards whose reset is not a plain GPIO line)"},
-    {"com_type", FWD_OPT_STRING, 0, "spi", "host link: spi or usb"},
-    {"com_path", FWD_OPT_STRING, 0, "/dev/spidev0.0", "SPI device or USB tty (/dev/ttyACM0)"},
+    {"com_type", FWD_OPT_STRING, 0, nullptr,
+     "host link: spi or usb (default: the board profile's, else spi; the sx1301 driver is SPI "
+     "only, picogw USB only)"},
+    {"com_path", FWD_OPT_STRING, 0, nullptr,
+     "SPI device or USB tty (default: the board profile's, else /dev/spidev0.0, or /dev/ttyACM0 "
+     "for usb)"},
     {"clksrc", FWD_OPT_INT, 0, "0", "radio providing the 32 MHz clock (0 or 1)"},
-    {"full_duplex", FWD_OPT_BOOL, 0, "false", "radios may receive while transmitting"},
+    {"full_duplex", FWD_OPT_BOOL, 0, "false",
+     "radios may receive while transmitting (sx1302 boards that support it)"},
     {"radios", FWD_OPT_LIST, 0, nullptr,
      "two radios: {type: SX1250|SX1257|SX1255, rssi_offset, rssi_tcomp: [a,b,c,d,e], "
      "tx_enable, single_input_mode, tx_notch_freq (SX1301)}"},
@@ -35,7 +40,8 @@ const fwd_option kOptions[] = {
     {"lead_time_us", FWD_OPT_INT, 0, "40000",
      "hand frames to the HAL this long before TX (SPI/USB transfer time)"},
     {"poll_interval_ms", FWD_OPT_INT, 0, "10", "how often the HAL's receive buffer is read"},
-    {"fine_timestamp", FWD_OPT_BOOL, 0, "false", "SX1303 fine timestamps (needs PPS)"},
+    {"fine_timestamp", FWD_OPT_BOOL, 0, "false",
+     "fine timestamps (sx1302 driver with an SX1303 chip only; needs PPS)"},
     {"start_retry_initial_ms", FWD_OPT_INT, 0, "1000",
      "first wait after a failed lgw_start; doubles up to start_retry_max_ms"},
     {"start_retry_max_ms", FWD_OPT_INT, 0, "30000", "longest wait between start attempts"},
@@ -575,9 +581,20 @@ void LgwRadio::start()
         stopping_ = false;
     }
     thread_ = std::thread([this] { worker(); });
+    // lgw_version_info() says e.g. "Version: 2.1.0;": keep the number.
+    std::string hal = fwd_lgw_hal_version();
+    if (hal.rfind("Version:", 0) == 0) {
+        hal.erase(0, 8);
+    }
+    while (!hal.empty() && (hal.back() == ';' || hal.back() == ' ')) {
+        hal.pop_back();
+    }
+    while (!hal.empty() && hal.front() == ' ') {
+        hal.erase(0, 1);
+    }
     host_.info(std::string(fwd_lgw_chip_info()->name) + " radio " + std::to_string(radio_) +
-               ": HAL " + fwd_lgw_hal_version() + ", " + (options_.usb ? "USB " : "SPI ") +
-               options_.com_path + "; waiting for a channel plan (RadioConfig)");
+               ": HAL " + hal + ", " + (options_.usb ? "USB " : "SPI ") + options_.com_path +
+               "; waiting for a channel plan (RadioConfig)");
 }
 
 void LgwRadio::stop()
