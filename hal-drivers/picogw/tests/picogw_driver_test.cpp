@@ -249,7 +249,7 @@ TEST_F(PicogwDriver, StartsWithTheRightHalConfiguration)
     // PPS capture is off so that lgw_get_trigcnt runs free.
     EXPECT_EQ(fake_lgw_gps_en(), 0);
     EXPECT_TRUE(host_.logged("concentrator started (chip EUI unknown"));
-    EXPECT_TRUE(host_.logged("HAL Version: 0.2.3;"));
+    EXPECT_TRUE(host_.logged("HAL 0.2.3, USB"));
     r.stop();
     EXPECT_FALSE(fake_lgw_is_started());
     EXPECT_FALSE(fake_lgw_is_connected());

@@ -204,7 +204,7 @@ TEST_F(Sx1301Driver, StartsWithTheSx1301HalConfiguration)
     EXPECT_EQ(lut.lut[2].mix_gain, 11);
     EXPECT_EQ(lut.lut[2].dig_gain, 1);
     EXPECT_EQ(lut.lut[2].dac_gain, 3);
-    EXPECT_TRUE(host_.logged("sx1301 radio 0: HAL Version: 5.0.1;"));
+    EXPECT_TRUE(host_.logged("sx1301 radio 0: HAL 5.0.1, SPI"));
     EXPECT_TRUE(host_.logged("concentrator started (chip EUI unknown"));
     uint64_t eui = 0;
     float temp = 0;
