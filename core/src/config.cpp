@@ -148,6 +148,35 @@ private:
     std::string file_;
 };
 
+// "868.1" (MHz, 100..3000) -> Hz; false if not such a number.
+bool parse_mhz(const std::string& text, uint64_t& hz)
+{
+    double mhz = 0;
+    try {
+        size_t used = 0;
+        mhz = std::stod(text, &used);
+        if (used != text.size()) {
+            return false;
+        }
+    } catch (const std::exception&) {
+        return false;
+    }
+    if (!(mhz >= 100.0 && mhz <= 3000.0)) {
+        return false;
+    }
+    hz = static_cast<uint64_t>(mhz * 1e6 + 0.5);
+    return true;
+}
+
+uint64_t read_mhz(const Reader& r, const YAML::Node& node, const std::string& path)
+{
+    uint64_t hz = 0;
+    if (!node.IsScalar() || !parse_mhz(node.Scalar(), hz)) {
+        r.fail(node, path, "expected a frequency in MHz (e.g. 868.1)");
+    }
+    return hz;
+}
+
 // A list of scalars (a single scalar counts as a list of one), each checked by `parse`.
 template <class T, class Parse>
 std::vector<T> read_list(const Reader& r, const YAML::Node& node, const std::string& path,
@@ -225,39 +254,12 @@ UplinkFilter read_filter(const Reader& r, const YAML::Node& node, const std::str
         "a JoinEUI or a range (e.g. 70B3D57ED0000000-70B3D57ED0FFFFFF)",
         [](const std::string& t, EuiRange& o) { return parse_eui_range(t, o); });
     f.frequencies_hz = read_list<uint64_t>(r, node["frequencies"], path + ".frequencies",
-                                           "a frequency in MHz (e.g. 868.1)",
-                                           [](const std::string& t, uint64_t& o) {
-                                               double mhz = 0;
-                                               try {
-                                                   size_t used = 0;
-                                                   mhz = std::stod(t, &used);
-                                                   if (used != t.size()) {
-                                                       return false;
-                                                   }
-                                               } catch (const std::exception&) {
-                                                   return false;
-                                               }
-                                               if (!(mhz >= 1.0 && mhz <= 3000.0)) {
-                                                   return false;
-                                               }
-                                               o = static_cast<uint64_t>(mhz * 1e6 + 0.5);
-                                               return true;
-                                           });
+                                           "a frequency in MHz (e.g. 868.1)", parse_mhz);
     f.data_rates = read_list<std::string>(
         r, node["data_rates"], path + ".data_rates",
         "a data rate (SF7BW125 ... or an FSK bit rate such as 50000)",
         [](const std::string& t, std::string& o) { return parse_data_rate(t, o); });
     return f;
-}
-
-uint64_t read_mhz(const Reader& r, const YAML::Node& node, const std::string& path)
-{
-    double mhz = 0;
-    if (!node.IsScalar() || !YAML::convert<double>::decode(node, mhz) || !(mhz >= 100.0) ||
-        !(mhz <= 3000.0)) {
-        r.fail(node, path, "expected a frequency in MHz (e.g. 868.1)");
-    }
-    return static_cast<uint64_t>(mhz * 1e6 + 0.5);
 }
 
 // `radios[].channel_plan`: the channels a radio listens on when no transport sends a plan.

@@ -78,6 +78,14 @@ std::string data_rate_text(const forwarder::v1::Modulation& modulation)
     return "";
 }
 
+bool UplinkFilter::join_eui_listed(uint64_t join_eui) const
+{
+    return join_euis.empty() ||
+           std::any_of(join_euis.begin(), join_euis.end(), [join_eui](const EuiRange& r) {
+               return join_eui >= r.first && join_eui <= r.last;
+           });
+}
+
 const char* UplinkFilter::refuse(const forwarder::v1::Uplink& uplink) const
 {
     switch (uplink.crc()) {
@@ -137,26 +145,16 @@ const char* UplinkFilter::refuse(const forwarder::v1::Uplink& uplink) const
         }
         break;
     case support::FrameKind::join_request:
-        if (!join_euis.empty()) {
-            const uint64_t eui = frame.join_eui;
-            const bool ok =
-                std::any_of(join_euis.begin(), join_euis.end(),
-                            [eui](const EuiRange& r) { return eui >= r.first && eui <= r.last; });
-            if (!ok) {
-                return "join_eui";
-            }
+        if (!join_eui_listed(frame.join_eui)) {
+            return "join_eui";
         }
         break;
     case support::FrameKind::rejoin:
-        if (frame.rejoin_type == 1 && !join_euis.empty()) {
-            const uint64_t eui = frame.join_eui;
-            const bool ok =
-                std::any_of(join_euis.begin(), join_euis.end(),
-                            [eui](const EuiRange& r) { return eui >= r.first && eui <= r.last; });
-            if (!ok) {
+        if (frame.rejoin_type == 1) {
+            if (!join_eui_listed(frame.join_eui)) {
                 return "join_eui";
             }
-        } else if (frame.rejoin_type != 1 && !net_ids.empty() &&
+        } else if (!net_ids.empty() &&
                    std::find(net_ids.begin(), net_ids.end(), frame.net_id) == net_ids.end()) {
             return "net_id";
         }

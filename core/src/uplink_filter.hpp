@@ -51,6 +51,8 @@ struct UplinkFilter {
     // nullptr when the uplink passes; otherwise the condition that refused it: "crc",
     // "lorawan", "net_id", "join_eui", "frequency" or "data_rate".
     const char* refuse(const forwarder::v1::Uplink& uplink) const;
+    // No `join_euis` list, or `join_eui` lies in one of its ranges.
+    bool join_eui_listed(uint64_t join_eui) const;
 };
 
 // "SF7BW125" for LoRa, the bit rate in digits for FSK.

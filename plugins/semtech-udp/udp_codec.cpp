@@ -745,8 +745,10 @@ std::string stat_json(const Stat& stat)
 }
 
 std::vector<std::string> push_data_bodies(const std::vector<std::string>& rxpk_objects,
-                                          const std::string& stat_object, size_t max_json)
+                                          const std::string& stat_object, size_t max_json,
+                                          std::vector<size_t>* rxpk_counts)
 {
+    std::vector<size_t> counts;
     static constexpr std::string_view kOpen = "{\"rxpk\":[";
     static constexpr std::string_view kStatKey = "\"stat\":";
     std::vector<std::string> bodies;
@@ -773,6 +775,7 @@ std::vector<std::string> push_data_bodies(const std::vector<std::string>& rxpk_o
         }
         body += '}';
         bodies.push_back(std::move(body));
+        counts.push_back(batch.size());
         batch.clear();
         batch_size = 0;
     };
@@ -789,6 +792,7 @@ std::vector<std::string> push_data_bodies(const std::vector<std::string>& rxpk_o
             } else if (stat_pending && kOpen.size() + rxpk.size() + 2 <= max_json) {
                 // The stat and this rxpk do not fit together: the stat goes alone, first.
                 bodies.push_back("{" + std::string(kStatKey) + stat_object + "}");
+                counts.push_back(0);
                 stat_pending = false;
             }
         }
@@ -799,6 +803,10 @@ std::vector<std::string> push_data_bodies(const std::vector<std::string>& rxpk_o
         flush();
     } else if (stat_pending) {
         bodies.push_back("{" + std::string(kStatKey) + stat_object + "}");
+        counts.push_back(0);
+    }
+    if (rxpk_counts != nullptr) {
+        *rxpk_counts = std::move(counts);
     }
     return bodies;
 }

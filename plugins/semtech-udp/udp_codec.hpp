@@ -104,9 +104,11 @@ std::string stat_json(const Stat& stat);
 // PUSH_DATA bodies {"rxpk":[...],"stat":{...}}. The rxpk list is split so that each body stays
 // <= max_json bytes; a single rxpk that is too large on its own still gets its own body. The stat
 // goes in the first body: together with the first rxpk(s) when they fit, otherwise alone. Empty
-// vector only if both are empty. rxpk order is kept.
+// vector only if both are empty. rxpk order is kept. `rxpk_counts`, if given, receives how many
+// rxpk each body holds.
 std::vector<std::string> push_data_bodies(const std::vector<std::string>& rxpk_objects,
-                                          const std::string& stat_object, size_t max_json = 1400);
+                                          const std::string& stat_object, size_t max_json = 1400,
+                                          std::vector<size_t>* rxpk_counts = nullptr);
 
 // --- Downstream JSON (§4) ------------------------------------------------------------------
 

@@ -565,23 +565,20 @@ bool UdpTransport::send_uplinks(uint64_t now)
     for (const auto& q : batch) {
         rxpks.push_back(q.rxpk);
     }
-    const auto bodies = push_data_bodies(rxpks, "", options_.max_datagram_json);
+    std::vector<size_t> counts;
+    const auto bodies = push_data_bodies(rxpks, "", options_.max_datagram_json, &counts);
     size_t consumed = 0; // rxpk of `batch` placed in bodies sent (or failed) so far
     size_t forwarded = 0;
     size_t failed = 0;
     size_t sent_bodies = 0;
     bool limited = false;
-    for (const auto& body : bodies) {
+    for (size_t b = 0; b < bodies.size(); ++b) {
+        const std::string& body = bodies[b];
         if (!rate_allows(host_.monotonic_us())) {
             limited = true;
             break;
         }
-        // Count the rxpk objects in this body: each has exactly one "tmst" key.
-        size_t count = 0;
-        for (size_t pos = body.find("\"tmst\":"); pos != std::string::npos;
-             pos = body.find("\"tmst\":", pos + 1)) {
-            ++count;
-        }
+        const size_t count = counts[b];
         const auto token = static_cast<uint16_t>(rng_());
         if (send_datagram(up_fd_, encode_push_data(token, gateway_eui_, body), "PUSH_DATA")) {
             pushes_.push_back({token, host_.monotonic_us(), count});

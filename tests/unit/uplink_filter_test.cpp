@@ -179,7 +179,7 @@ TEST(UplinkFilter, Parsers)
     EXPECT_FALSE(parse_data_rate("0", dr));
 }
 
-TEST(UplinkFilter, BusGateCountsAndParsesOnce)
+TEST(UplinkFilter, BusGateFiltersPerSubscriptionAndCounts)
 {
     EventBus bus;
     auto all = bus.subscribe("capture", FWD_TOPIC_BIT(FWD_TOPIC_UPLINK), 16);

@@ -477,8 +477,10 @@ TEST(PushDataBodies, SplitsKeepsOrderAndStatFirst)
     stat.rxnb = 40;
     const std::string stat_object = stat_json(stat);
     for (size_t limit : {size_t{700}, size_t{1000}, size_t{1400}, size_t{5000}}) {
-        const auto bodies = push_data_bodies(rxpks, stat_object, limit);
+        std::vector<size_t> counts;
+        const auto bodies = push_data_bodies(rxpks, stat_object, limit, &counts);
         ASSERT_FALSE(bodies.empty());
+        ASSERT_EQ(counts.size(), bodies.size());
         std::vector<uint32_t> seen;
         for (size_t b = 0; b < bodies.size(); ++b) {
             EXPECT_LE(bodies[b].size(), limit) << "body " << b << " limit " << limit;
@@ -488,9 +490,13 @@ TEST(PushDataBodies, SplitsKeepsOrderAndStatFirst)
             if (root->has("rxpk")) {
                 const auto list = root->getArray("rxpk");
                 EXPECT_GE(list->size(), 1u);
+                EXPECT_EQ(counts[b], list->size()) << "body " << b;
                 for (unsigned i = 0; i < list->size(); ++i) {
                     seen.push_back(list->getObject(i)->getValue<uint32_t>("tmst"));
                 }
+            }
+            if (!root->has("rxpk")) {
+                EXPECT_EQ(counts[b], 0u) << "body " << b;
             }
             // And the strict decoder takes every body.
             EXPECT_NO_THROW(parse_push_data(bodies[b]));
